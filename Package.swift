@@ -1,0 +1,38 @@
+// swift-tools-version:6.0
+// T5 / Flan-T5 inference in pure Swift over OpenBLAS.
+import PackageDescription
+
+let package = Package(
+    name: "swift-t5",
+    products: [
+        .library(name: "T5Engine", targets: ["T5Engine"]),
+        .executable(name: "t5", targets: ["T5CLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Debian's OpenBLAS (cblas.h); every dense matmul goes through it.
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(
+            name: "T5Engine",
+            dependencies: ["CBLAS"]
+        ),
+        .executableTarget(
+            name: "T5CLI",
+            dependencies: [
+                "T5Engine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "T5EngineTests",
+            dependencies: ["T5Engine"],
+            resources: [.copy("Fixtures")]
+        ),
+    ]
+)
