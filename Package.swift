@@ -32,7 +32,8 @@ let package = Package(
         .testTarget(
             name: "T5EngineTests",
             dependencies: ["T5Engine"],
-            resources: [.copy("Fixtures")]
+            // Tests read fixtures from the source tree (#filePath), so no resource bundle copy is made.
+            exclude: ["Fixtures"]
         ),
     ]
 )

@@ -1,0 +1,50 @@
+// Dense products through OpenBLAS: every linear layer of the model is one call here.
+import CBLAS
+
+/// `y[rows, out] = x[rows, in] · wᵀ (+ y when accumulate)`, with `w` stored `[out, in]` as PyTorch saves it.
+/// One row uses sgemv: at batch 1 it streams the weights once, which is all a decode step can do.
+@inline(__always)
+func linear(
+    _ x: UnsafePointer<Float>, rows: Int, _ w: UnsafePointer<Float>, out: Int, in inFeatures: Int,
+    into y: UnsafeMutablePointer<Float>, accumulate: Bool = false
+) {
+    let beta: Float = accumulate ? 1 : 0
+    if rows == 1 {
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(out), Int32(inFeatures), 1, w, Int32(inFeatures), x, 1, beta, y, 1)
+    } else {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(out), Int32(inFeatures),
+                    1, x, Int32(inFeatures), w, Int32(inFeatures), beta, y, Int32(out))
+    }
+}
+
+/// `c[m, n] = a[m, k] · b[n, k]ᵀ` with explicit leading dimensions (attention scores over strided heads).
+@inline(__always)
+func matmulTransposedB(
+    _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
+    into c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int, k: Int
+) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
+                1, a, Int32(lda), b, Int32(ldb), 0, c, Int32(ldc))
+}
+
+/// `c[m, n] = a[m, k] · b[k, n]` with explicit leading dimensions (attention-weighted values).
+@inline(__always)
+func matmul(
+    _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
+    into c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int, k: Int
+) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
+                1, a, Int32(lda), b, Int32(ldb), 0, c, Int32(ldc))
+}
+
+/// `y[m] = a[m, n] · x[n]` over rows `lda` apart (one query against a cache of keys).
+@inline(__always)
+func matvec(_ a: UnsafePointer<Float>, lda: Int, rows m: Int, cols n: Int, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(m), Int32(n), 1, a, Int32(lda), x, 1, 0, y, 1)
+}
+
+/// `y[n] = a[m, n]ᵀ · x[m]` over rows `lda` apart (attention weights times cached values).
+@inline(__always)
+func matvecTransposed(_ a: UnsafePointer<Float>, lda: Int, rows m: Int, cols n: Int, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
+    cblas_sgemv(CblasRowMajor, CblasTrans, Int32(m), Int32(n), 1, a, Int32(lda), x, 1, 0, y, 1)
+}

@@ -1,0 +1,82 @@
+// The forward pass against transformers: encoder outputs, logits of the first steps, greedy ids, batches.
+import Foundation
+import Testing
+@testable import T5Engine
+
+/// Relative tolerance on logits and encoder outputs: max |ours - theirs| <= 1e-4 * max |theirs|.
+let relativeTolerance: Float = 1e-4
+
+/// Every fixture model, and the reference it must reproduce (the sharded copy shares v11-gated's weights).
+let parityCases: [(model: String, reference: String)] = [
+    ("v11-gated", "v11-gated"), ("t5-relu-tied", "t5-relu-tied"), ("odd-depth", "odd-depth"),
+    ("v11-bf16", "v11-bf16"), ("v11-f16", "v11-f16"), ("v11-sharded", "v11-gated"),
+]
+
+@Suite struct ForwardParityTests {
+    @Test(arguments: parityCases.map { "\($0.model)|\($0.reference)" })
+    func encoderOutputsMatch(_ pair: String) throws {
+        let (name, refName) = split(pair)
+        let model = try Fixtures.model(name), ref = try Fixtures.reference(refName)
+        var checked = 0
+        for (i, single) in ref.single.enumerated() {
+            guard let expected = single.encoderOutput else { continue }
+            let ours = try model.encode(prompts: [ref.prompts[i]]).hiddenStates[0]
+            let (err, scale) = maxAbsError(ours, expected)
+            #expect(err <= relativeTolerance * scale, "\(name) prompt \(i): encoder max abs err \(err), scale \(scale)")
+            checked += 1
+        }
+        #expect(checked > 0)
+    }
+
+    @Test(arguments: parityCases.map { "\($0.model)|\($0.reference)" })
+    func stepLogitsMatch(_ pair: String) throws {
+        let (name, refName) = split(pair)
+        let model = try Fixtures.model(name), ref = try Fixtures.reference(refName)
+        for (i, single) in ref.single.enumerated() {
+            let session = try DecodingSession(model: model, prompts: [ref.prompts[i]], maxSteps: single.stepLogits.count)
+            var token = model.config.decoderStartTokenId
+            for (step, expected) in single.stepLogits.enumerated() {
+                try session.step([token])
+                let (err, scale) = maxAbsError(session.logits(row: 0), expected)
+                #expect(err <= relativeTolerance * scale, "\(name) prompt \(i) step \(step): logits max abs err \(err), scale \(scale)")
+                token = single.greedyIds[step]
+            }
+        }
+    }
+
+    @Test(arguments: parityCases.map { "\($0.model)|\($0.reference)" })
+    func greedyIdsMatchOnEveryPrompt(_ pair: String) throws {
+        let (name, refName) = split(pair)
+        let model = try Fixtures.model(name), ref = try Fixtures.reference(refName)
+        for (i, single) in ref.single.enumerated() {
+            let ours = try model.generateGreedy(prompts: [ref.prompts[i]], maxNewTokens: ref.maxNewTokens)[0]
+            #expect(ours == single.greedyIds, "\(name) prompt \(i) (length \(ref.prompts[i].count))")
+        }
+    }
+
+    @Test(arguments: parityCases.map { "\($0.model)|\($0.reference)" })
+    func batchMatchesTransformersAndSingleRuns(_ pair: String) throws {
+        let (name, refName) = split(pair)
+        let model = try Fixtures.model(name), ref = try Fixtures.reference(refName)
+        let batchRef = try #require(ref.batch)
+        let prompts = batchRef.promptIndices.map { ref.prompts[$0] }
+        let ours = try model.generateGreedy(prompts: prompts, maxNewTokens: ref.maxNewTokens)
+        #expect(ours == batchRef.greedyIds, "\(name): batched greedy ids")
+        for (row, index) in batchRef.promptIndices.enumerated() {
+            #expect(ours[row] == ref.single[index].greedyIds, "\(name): batch row \(row) differs from its single run")
+        }
+        if let step0 = batchRef.step0Logits {
+            let session = try DecodingSession(model: model, prompts: prompts, maxSteps: 1)
+            try session.step(Array(repeating: model.config.decoderStartTokenId, count: prompts.count))
+            for (row, expected) in step0.enumerated() {
+                let (err, scale) = maxAbsError(session.logits(row: row), expected)
+                #expect(err <= relativeTolerance * scale, "\(name) batch row \(row): step-0 logits max abs err \(err)")
+            }
+        }
+    }
+
+    private func split(_ pair: String) -> (String, String) {
+        let parts = pair.split(separator: "|").map(String.init)
+        return (parts[0], parts[1])
+    }
+}

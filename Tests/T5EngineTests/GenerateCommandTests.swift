@@ -1,0 +1,42 @@
+// `t5 generate` on a fixture model: exact output against transformers' greedy ids, and one-line errors.
+import Foundation
+import Testing
+
+@Suite struct GenerateCommandTests {
+    let modelPath = Fixtures.modelDirectory("v11-gated").path
+
+    @Test func printsTransformersGreedyIds() throws {
+        let ref = try Fixtures.reference("v11-gated")
+        let prompt = ref.prompts[1].map(String.init).joined(separator: ",")
+        let r = try CLI.run(["generate", "--model", modelPath, "--ids", prompt, "--max-new-tokens", "\(ref.maxNewTokens)"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == ref.single[1].greedyIds.map(String.init).joined(separator: ",") + "\n")
+    }
+
+    @Test func jsonHasIdsField() throws {
+        let ref = try Fixtures.reference("v11-gated")
+        let prompt = ref.prompts[0].map(String.init).joined(separator: ",")
+        let r = try CLI.run(["generate", "--model", modelPath, "--ids", prompt, "--max-new-tokens", "\(ref.maxNewTokens)", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect(object["ids"] as? [Int] == ref.single[0].greedyIds)
+        #expect(object["prompt_ids"] as? [Int] == ref.prompts[0])
+        #expect(r.stdout.split(separator: "\n").count == 1)
+    }
+
+    @Test func badInputsExitNonZeroWithOneLine() throws {
+        let cases: [([String], String)] = [
+            (["generate", "--model", "/nonexistent/model", "--ids", "1"], "no such config file"),
+            (["generate", "--model", modelPath, "--ids", "1,x,3"], "'x' is not a token id"),
+            (["generate", "--model", modelPath, "--ids", "1", "--max-new-tokens=-3"], "--max-new-tokens must be >= 0"),
+            (["generate", "--model", modelPath, "--ids", "5,99999,1"], "token id 99999 is outside the vocabulary"),
+        ]
+        for (args, message) in cases {
+            let r = try CLI.run(args)
+            #expect(r.status != 0, "\(args)")
+            #expect(r.stdout.isEmpty, "\(args)")
+            #expect(r.stderr.contains(message), "\(args): \(r.stderr)")
+            #expect(r.stderr.split(separator: "\n").count == 1, "\(args): \(r.stderr)")
+        }
+    }
+}
