@@ -48,15 +48,20 @@ final class EncoderState {
 }
 
 /// Decoder caches and scratch for `batch` rows decoding up to `maxSteps` tokens.
+/// Several decoder rows may read one encoder row (beams, samples of one prompt): `encoderRow[b]` says which.
 final class DecoderState {
     let batch: Int
     let maxSteps: Int
     let encoderLength: Int
+    /// Per decoder row: the prompt (encoder row) it attends to, and that prompt's real length.
+    let encoderRow: [Int]
     let encoderLengths: [Int]
-    /// Per decoder layer `[batch, encoderLength, inner]`: cross-attention keys/values, computed once per prompt.
+    /// Per decoder layer `[encoderRows, encoderLength, inner]`: cross-attention keys/values, computed once per prompt.
     let crossK, crossV: [FloatBuffer]
     /// Per decoder layer `[batch, maxSteps, inner]`: self-attention keys/values of the tokens so far.
-    let selfK, selfV: [FloatBuffer]
+    var selfK, selfV: [FloatBuffer]
+    /// Same shape; the target of `reorder`, then swapped in (beam search), allocated on first use.
+    var spareK: [FloatBuffer] = [], spareV: [FloatBuffer] = []
     let x, h: FloatBuffer        // [batch, d_model]
     let q, k, v, ctx: FloatBuffer // [batch, inner]
     let scores: FloatBuffer      // [max(maxSteps, encoderLength)] one head of one row at a time
@@ -68,15 +73,17 @@ final class DecoderState {
     /// Tokens fed so far; the next token is at this position.
     var step = 0
 
-    init(config c: T5Config, batch: Int, maxSteps: Int, encoderLengths: [Int], encoderLength: Int,
+    init(config c: T5Config, maxSteps: Int, encoderRow: [Int], promptLengths: [Int], encoderLength: Int,
          gated: Bool, positionBiasTable: UnsafePointer<Float>) {
+        let batch = encoderRow.count
         self.batch = batch
         self.maxSteps = maxSteps
         self.encoderLength = encoderLength
-        self.encoderLengths = encoderLengths
-        let layers = c.numDecoderLayers
-        crossK = (0..<layers).map { _ in FloatBuffer(count: batch * encoderLength * c.innerDim) }
-        crossV = (0..<layers).map { _ in FloatBuffer(count: batch * encoderLength * c.innerDim) }
+        self.encoderRow = encoderRow
+        encoderLengths = encoderRow.map { promptLengths[$0] }
+        let layers = c.numDecoderLayers, prompts = promptLengths.count
+        crossK = (0..<layers).map { _ in FloatBuffer(count: prompts * encoderLength * c.innerDim) }
+        crossV = (0..<layers).map { _ in FloatBuffer(count: prompts * encoderLength * c.innerDim) }
         selfK = (0..<layers).map { _ in FloatBuffer(count: batch * maxSteps * c.innerDim) }
         selfV = (0..<layers).map { _ in FloatBuffer(count: batch * maxSteps * c.innerDim) }
         x = FloatBuffer(count: batch * c.dModel)
@@ -94,13 +101,30 @@ final class DecoderState {
             maxDistance: c.relativeAttentionMaxDistance, bidirectional: false, offsets: -(maxSteps - 1)...0)
     }
 
-    /// Bytes `init` would allocate.
-    /// In `Double` so that absurd requests cannot overflow the estimate.
-    static func bytes(config c: T5Config, batch: Int, maxSteps: Int, encoderLength: Int, gated: Bool) -> Double {
+    /// Row `i` of the self-attention cache becomes old row `sources[i]` (beam search keeps its best beams).
+    func reorder(_ sources: [Int], innerDim inner: Int) {
+        if spareK.isEmpty {
+            spareK = selfK.map { FloatBuffer(count: $0.count) }
+            spareV = selfV.map { FloatBuffer(count: $0.count) }
+        }
+        let rowFloats = maxSteps * inner, used = step * inner
+        for l in 0..<selfK.count {
+            for (i, source) in sources.enumerated() {
+                (spareK[l].pointer + i * rowFloats).update(from: selfK[l].pointer + source * rowFloats, count: used)
+                (spareV[l].pointer + i * rowFloats).update(from: selfV[l].pointer + source * rowFloats, count: used)
+            }
+        }
+        swap(&selfK, &spareK)
+        swap(&selfV, &spareV)
+    }
+
+    /// Bytes `init` (and one `reorder`, when `reorderable`) would allocate; in `Double` so absurd requests cannot overflow.
+    static func bytes(config c: T5Config, batch: Int, prompts: Int, maxSteps: Int, encoderLength: Int,
+                      gated: Bool, reorderable: Bool) -> Double {
         let b = Double(batch), t = Double(maxSteps), l = Double(encoderLength)
-        let caches = Double(c.numDecoderLayers * 2 * c.innerDim) * b * (l + t)
+        let perLayer = Double(2 * c.innerDim) * (Double(prompts) * l + (reorderable ? 2 : 1) * b * t)
         let scratch = b * Double(2 * c.dModel + 4 * c.innerDim + (gated ? 2 : 1) * c.dFF + c.vocabSize)
         let bias = Double(c.numHeads) * t
-        return (caches + scratch + bias + max(t, l)) * 4
+        return (Double(c.numDecoderLayers) * perLayer + scratch + bias + max(t, l)) * 4
     }
 }

@@ -112,11 +112,11 @@ extension T5Model {
             linear(h, rows: batch, ca.q.pointer, out: inner, in: d, into: q)
             let crossK = s.crossK[l].pointer, crossV = s.crossV[l].pointer
             for b in 0..<batch {
-                let n = s.encoderLengths[b]
+                let n = s.encoderLengths[b], e = s.encoderRow[b]
                 for head in 0..<c.numHeads {
                     let qh = q + b * inner + head * dkv
-                    let kh = crossK + b * encLen * inner + head * dkv
-                    let vh = crossV + b * encLen * inner + head * dkv
+                    let kh = crossK + e * encLen * inner + head * dkv
+                    let vh = crossV + e * encLen * inner + head * dkv
                     matvec(kh, lda: inner, rows: n, cols: dkv, qh, into: scores)
                     softmax(scores, count: n)
                     matvecTransposed(vh, lda: inner, rows: n, cols: dkv, scores, into: ctx + b * inner + head * dkv)
