@@ -34,6 +34,8 @@ import Testing
         // Too short to hold an n-gram: nothing banned.
         let short = process(Array(repeating: 0, count: 8), { $0.noRepeatNgramSize = 3 }, sequence: [5])
         #expect(!short.contains(-.infinity))
+        let almost = process(Array(repeating: 0, count: 8), { $0.noRepeatNgramSize = 3 }, sequence: [5, 6])
+        #expect(!almost.contains(-.infinity))
     }
 
     @Test func minNewTokensForbidsEOS() {

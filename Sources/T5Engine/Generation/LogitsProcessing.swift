@@ -24,7 +24,7 @@ struct LogitsProcessing {
             let len = sequence.count, prefixStart = len + 1 - n
             if n == 1 {
                 for t in sequence { scores[t] = -.infinity }
-            } else {
+            } else if len >= n {
                 for i in 0...(len - n) {
                     var matches = true
                     for j in 0..<(n - 1) where sequence[i + j] != sequence[prefixStart + j] { matches = false; break }
