@@ -2,6 +2,8 @@
 
 public enum ConfigError: Error, Equatable, CustomStringConvertible {
     case missingFile(path: String)
+    case noSuchModelFolder(path: String)
+    case notAModelFolder(path: String)
     case unreadable(path: String, reason: String)
     case notJSON(path: String, reason: String)
     case missingField(path: String, field: String)
@@ -12,6 +14,8 @@ public enum ConfigError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .missingFile(let path): return "\(path): no such config file"
+        case .noSuchModelFolder(let path): return "\(path): no such model folder"
+        case .notAModelFolder(let path): return "\(path): is a file; give the model folder that holds config.json and the weights"
         case .unreadable(let path, let reason): return "\(path): cannot read config: \(reason)"
         case .notJSON(let path, let reason): return "\(path): not a valid JSON config object: \(reason)"
         case .missingField(let path, let field): return "\(path): required field '\(field)' is missing"

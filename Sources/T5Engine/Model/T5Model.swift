@@ -13,6 +13,11 @@ public final class T5Model: Sendable {
 
     /// Loads a Hugging Face model folder: `config.json` and `model.safetensors` (or a sharded index).
     public convenience init(directory: URL, memoryLimitBytes: Int = 8 << 30) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) else {
+            throw ConfigError.noSuchModelFolder(path: directory.path)
+        }
+        guard isDirectory.boolValue else { throw ConfigError.notAModelFolder(path: directory.path) }
         let config = try T5Config.load(from: directory)
         let store = try WeightStore(directory: directory)
         try self.init(config: config, store: store, memoryLimitBytes: memoryLimitBytes)

@@ -52,7 +52,16 @@ struct T5Weights: Sendable {
         let d = c.dModel, inner = c.innerDim
         let (isGated, _) = try c.feedForward()
 
-        func vector(_ name: String, _ n: Int) throws -> FloatTensor { try store.floatTensor(name, shape: [n]) }
+        // Norm weights and bias tables are small: checking them for NaN/Inf costs nothing and catches most
+        // corrupt files; the big matrices are not scanned (a NaN there surfaces as a nonFiniteLogits error).
+        func checked(_ name: String, _ shape: [Int]) throws -> FloatTensor {
+            let t = try store.floatTensor(name, shape: shape)
+            if let bad = t.withUnsafeBufferPointer({ $0.firstIndex { !$0.isFinite } }) {
+                throw WeightsError.nonFiniteValues(name: name, index: bad, directory: store.directory.path)
+            }
+            return t
+        }
+        func vector(_ name: String, _ n: Int) throws -> FloatTensor { try checked(name, [n]) }
         func linear(_ name: String, out: Int, in inFeatures: Int) throws -> LinearWeight {
             LinearWeight(tensor: try store.floatTensor(name, shape: [out, inFeatures]), outFeatures: out, inFeatures: inFeatures)
         }
@@ -78,8 +87,8 @@ struct T5Weights: Sendable {
             .first(where: store.contains) ?? "shared.weight"
         shared = try store.floatTensor(embeddingName, shape: [c.vocabSize, d])
         let biasShape = [c.relativeAttentionNumBuckets, c.numHeads]
-        encoderPositionBias = try store.floatTensor("encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", shape: biasShape)
-        decoderPositionBias = try store.floatTensor("decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", shape: biasShape)
+        encoderPositionBias = try checked("encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", biasShape)
+        decoderPositionBias = try checked("decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", biasShape)
 
         encoder = try (0..<c.numLayers).map { i in
             let p = "encoder.block.\(i).layer"

@@ -45,6 +45,8 @@ public enum WeightsError: Error, Equatable, CustomStringConvertible {
     case missingTensor(name: String, directory: String)
     case shapeMismatch(name: String, expected: [Int], actual: [Int], path: String)
     case unsupportedDType(name: String, dtype: SafetensorsDType, path: String)
+    /// A NaN or infinity where the loader checks (layer norms and position-bias tables: small, so cheap).
+    case nonFiniteValues(name: String, index: Int, directory: String)
 
     public var description: String {
         switch self {
@@ -110,6 +112,8 @@ public enum WeightsError: Error, Equatable, CustomStringConvertible {
             "\(directory): no tensor \"\(name)\""
         case let .shapeMismatch(name, expected, actual, path):
             "\(path): tensor \"\(name)\": expected shape \(expected), found \(actual)"
+        case let .nonFiniteValues(name, index, directory):
+            "\(directory): tensor \"\(name)\" holds NaN or infinity (element \(index)): the checkpoint is corrupt"
         case let .unsupportedDType(name, dtype, path):
             "\(path): tensor \"\(name)\": dtype \(dtype.rawValue) cannot be read as f32"
         }
