@@ -6,6 +6,6 @@ struct T5Command: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "t5",
         abstract: "T5 / Flan-T5 inference on the CPU.",
-        subcommands: [GenerateCommand.self]
+        subcommands: [GenerateCommand.self, TokenizeCommand.self]
     )
 }
