@@ -90,16 +90,19 @@ struct TokenizeCommand: AsyncParsableCommand {
         let data = try Data(contentsOf: URL(fileURLWithPath: file))
         let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
         let bytes = lines.reduce(0) { $0 + $1.utf8.count }
-        func pass() -> (seconds: Double, tokens: Int) {
+        // Wall time and this thread's CPU time: on a shared machine the CPU figure is the steadier one.
+        func pass() -> (wall: Double, cpu: Double, tokens: Int) {
             var tokens = 0
+            let cpuStart = threadCPUSeconds()
             let start = DispatchTime.now()
             for line in lines { tokens += tok.encode(line).count }
-            return (Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9, tokens)
+            let wall = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+            return (wall, threadCPUSeconds() - cpuStart, tokens)
         }
         let warmUp = pass()
-        let rates = (0..<repeats).map { _ in Double(bytes) / pass().seconds / 1e6 }
-        let mean = rates.reduce(0, +) / Double(rates.count)
-        let variance = rates.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(max(1, rates.count - 1))
+        let passes = (0..<repeats).map { _ in pass() }
+        let (mean, sd) = meanAndDeviation(passes.map { Double(bytes) / $0.wall / 1e6 })
+        let (cpuMean, cpuSD) = meanAndDeviation(passes.map { Double(bytes) / $0.cpu / 1e6 })
         let fields: [(String, String)] = [
             ("engine", jsonString("swift-t5")),
             ("mode", jsonString("encode per line, 1 thread")),
@@ -108,11 +111,25 @@ struct TokenizeCommand: AsyncParsableCommand {
             ("tokens", "\(warmUp.tokens)"),
             ("repeats", "\(repeats)"),
             ("mb_per_s", String(format: "%.3f", mean)),
-            ("mb_per_s_stddev", String(format: "%.3f", variance.squareRoot())),
+            ("mb_per_s_stddev", String(format: "%.3f", sd)),
+            ("cpu_mb_per_s", String(format: "%.3f", cpuMean)),
+            ("cpu_mb_per_s_stddev", String(format: "%.3f", cpuSD)),
             ("load_ms", String(format: "%.1f", loadSeconds * 1000)),
             ("cpu", jsonString(cpuModel())),
         ]
         print("{" + fields.map { "\(jsonString($0.0)): \($0.1)" }.joined(separator: ", ") + "}")
+    }
+
+    private func meanAndDeviation(_ xs: [Double]) -> (Double, Double) {
+        let mean = xs.reduce(0, +) / Double(xs.count)
+        let variance = xs.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(max(1, xs.count - 1))
+        return (mean, variance.squareRoot())
+    }
+
+    private func threadCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
 
     private func cpuModel() -> String {

@@ -9,12 +9,16 @@ struct DoubleArrayTrie: Sendable {
         var check: Int32
         /// The value of the key ending here, or -1.
         var value: Int32
+        /// The Unigram score of that key when it is exactly a Float: read in the same cache line
+        /// as `check`, which is what the Viterbi walk waits on.
+        var score: Float
     }
 
     private(set) var units: [Unit]
 
-    /// `keys[k]` maps to `values[k]`; for duplicate keys the last one wins (as HF's token map).
-    init(keys: [[UInt8]], values: [Int32]) {
+    /// `keys[k]` maps to `values[k]` (and `scores[k]`, if given); for duplicate keys the last one
+    /// wins (as HF's token map).
+    init(keys: [[UInt8]], values: [Int32], scores: [Float]? = nil) {
         assert(keys.count == values.count)
         // Sort by key bytes; keep the last of equal keys (stable by original position).
         let order = keys.indices.sorted { a, b in
@@ -27,7 +31,7 @@ struct DoubleArrayTrie: Sendable {
             if let last = sorted.last, keys[last] == keys[k] { sorted[sorted.count - 1] = k } else { sorted.append(k) }
         }
         var builder = Builder()
-        builder.build(keys: keys, values: values, sorted: sorted)
+        builder.build(keys: keys, values: values, scores: scores, sorted: sorted)
         units = builder.units
     }
 
@@ -56,26 +60,27 @@ struct DoubleArrayTrie: Sendable {
     }
 
     private struct Builder {
-        var units: [Unit] = [Unit(base: 1, check: -2, value: -1)]
+        var units: [Unit] = [Unit(base: 1, check: -2, value: -1, score: 0)]
         /// Scanning for free slots starts here; everything before is (nearly) full.
         var nextCheckPosition = 1
 
         mutating func ensure(_ index: Int) {
-            while units.count <= index { units.append(Unit(base: 0, check: -1, value: -1)) }
+            while units.count <= index { units.append(Unit(base: 0, check: -1, value: -1, score: 0)) }
         }
 
-        /// Places the children of each state breadth-first, from sorted key ranges sharing a prefix.
-        mutating func build(keys: [[UInt8]], values: [Int32], sorted: [Int]) {
-            var queue: [(state: Int, lo: Int, hi: Int, depth: Int)] = [(0, 0, sorted.count, 0)]
-            var head = 0
+        /// Places the children of each state depth-first, from sorted key ranges sharing a prefix.
+        /// Depth-first keeps a key's path in nearby cache lines (breadth-first scattered it and
+        /// the Viterbi walk was bound by cache misses).
+        mutating func build(keys: [[UInt8]], values: [Int32], scores: [Float]?, sorted: [Int]) {
+            var stack: [(state: Int, lo: Int, hi: Int, depth: Int)] = [(0, 0, sorted.count, 0)]
             var labels: [Int] = []
             var bounds: [Int] = []
-            while head < queue.count {
-                var (state, lo, hi, depth) = queue[head]
-                head += 1
+            while let top = stack.popLast() {
+                var (state, lo, hi, depth) = top
                 // A key ending at this depth sorts first in its range.
                 if lo < hi && keys[sorted[lo]].count == depth {
                     units[state].value = values[sorted[lo]]
+                    units[state].score = scores?[sorted[lo]] ?? 0
                     lo += 1
                 }
                 if lo == hi { continue }
@@ -91,9 +96,9 @@ struct DoubleArrayTrie: Sendable {
                 bounds.append(hi)
                 let base = findBase(labels)
                 units[state].base = Int32(base)
-                for (n, c) in labels.enumerated() {
-                    units[base + c].check = Int32(state)
-                    queue.append((base + c, bounds[n], bounds[n + 1], depth + 1))
+                for c in labels { units[base + c].check = Int32(state) }
+                for n in labels.indices.reversed() {
+                    stack.append((base + labels[n], bounds[n], bounds[n + 1], depth + 1))
                 }
             }
         }

@@ -7,66 +7,73 @@ enum PreTokenizerStep: Sendable {
     /// Split on White_Space scalars, dropping them.
     case whitespaceSplit
 
-    /// Splits every piece of `pieces` (ranges into `buffer`) further, appending new bytes to
-    /// `buffer` when a piece is rewritten. Empty pieces are dropped, as HF does.
-    func apply(to pieces: inout [Range<Int>], buffer: inout [UInt8], scratch: inout [Range<Int>]) {
-        scratch.removeAll(keepingCapacity: true)
+    /// Splits each of `pieces` (ranges of `source`) further; the results are ranges of `target`
+    /// (cleared first). Empty pieces are dropped, as HF does.
+    func apply(
+        _ pieces: [Range<Int>], of source: UnsafeBufferPointer<UInt8>,
+        into target: inout [UInt8], pieces out: inout [Range<Int>]
+    ) {
+        target.removeAll(keepingCapacity: true)
+        out.removeAll(keepingCapacity: true)
         switch self {
         case .whitespaceSplit:
+            target.append(contentsOf: source)
             for piece in pieces {
-                buffer.withUnsafeBufferPointer { p in
-                    var i = piece.lowerBound
-                    var start = i
-                    while i < piece.upperBound {
-                        let (v, n) = decodeScalar(p, at: i)
-                        if isUnicodeWhiteSpace(v) {
-                            if start < i { scratch.append(start..<i) }
-                            start = i + n
-                        }
-                        i += n
+                var i = piece.lowerBound
+                var start = i
+                while i < piece.upperBound {
+                    let (v, n) = decodeScalar(source, at: i)
+                    if isUnicodeWhiteSpace(v) {
+                        if start < i { out.append(start..<i) }
+                        start = i + n
                     }
-                    if start < piece.upperBound { scratch.append(start..<piece.upperBound) }
+                    i += n
                 }
+                if start < piece.upperBound { out.append(start..<piece.upperBound) }
             }
         case .metaspace(let replacement, let prepend, let split):
+            target.reserveCapacity(source.count * replacement.count + replacement.count * pieces.count)
+            let mark = replacement[0]
             for piece in pieces where !piece.isEmpty {
-                let start = buffer.count
-                buffer.reserveCapacity(buffer.count + piece.count * 3 + replacement.count)
+                let start = target.count
                 // HF replaces spaces first, then prepends unless the text starts with `▁`.
-                if prepend && buffer[piece.lowerBound] != 0x20 && !Self.hasPrefix(replacement, buffer, piece) {
-                    buffer.append(contentsOf: replacement)
+                if prepend && source[piece.lowerBound] != 0x20 && !Self.hasPrefix(replacement, source, piece.lowerBound, piece.upperBound) {
+                    target.append(contentsOf: replacement)
                 }
-                for i in piece {
-                    let b = buffer[i]
-                    if b == 0x20 { buffer.append(contentsOf: replacement) } else { buffer.append(b) }
-                }
-                let end = buffer.count
-                if !split {
-                    scratch.append(start..<end)
-                    continue
-                }
-                // MergedWithNext: each `▁` starts a new piece.
+                // MergedWithNext: every `▁` (written for a space, or already there) starts a piece.
                 var pieceStart = start
-                var i = start
-                while i < end {
-                    if buffer[i] == replacement[0] && Self.hasPrefix(replacement, buffer, i..<end) {
-                        if pieceStart < i { scratch.append(pieceStart..<i) }
-                        pieceStart = i
-                        i += replacement.count
-                    } else {
+                var copied = piece.lowerBound
+                var i = piece.lowerBound
+                while i < piece.upperBound {
+                    let b = source[i]
+                    if b != 0x20 && b != mark {
                         i += 1
+                        continue
                     }
+                    let isSpace = b == 0x20
+                    if !isSpace && !Self.hasPrefix(replacement, source, i, piece.upperBound) {
+                        i += 1
+                        continue
+                    }
+                    target.append(contentsOf: UnsafeBufferPointer(rebasing: source[copied..<i]))
+                    if split && pieceStart < target.count {
+                        out.append(pieceStart..<target.count)
+                        pieceStart = target.count
+                    }
+                    target.append(contentsOf: replacement)
+                    i += isSpace ? 1 : replacement.count
+                    copied = i
                 }
-                if pieceStart < end { scratch.append(pieceStart..<end) }
+                target.append(contentsOf: UnsafeBufferPointer(rebasing: source[copied..<piece.upperBound]))
+                if pieceStart < target.count { out.append(pieceStart..<target.count) }
             }
         }
-        swap(&pieces, &scratch)
     }
 
     @inline(__always)
-    private static func hasPrefix(_ prefix: [UInt8], _ buffer: [UInt8], _ range: Range<Int>) -> Bool {
-        if range.count < prefix.count { return false }
-        for k in 0..<prefix.count where buffer[range.lowerBound + k] != prefix[k] { return false }
+    private static func hasPrefix(_ prefix: [UInt8], _ source: UnsafeBufferPointer<UInt8>, _ at: Int, _ end: Int) -> Bool {
+        if end - at < prefix.count { return false }
+        for k in 0..<prefix.count where source[at + k] != prefix[k] { return false }
         return true
     }
 }

@@ -5,17 +5,25 @@ extension PrecompiledCharsMap {
     /// Appends the normalization of `text` (valid UTF-8, one segment between added tokens) to `out`.
     func normalize(_ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
         let n = text.count
+        out.reserveCapacity(out.count + n)
         var i = 0
+        // `text[copied..<i]` maps to itself and is copied in bulk when something else comes up.
+        var copied = 0
         while i < n {
             let b = text[i]
             // Fast path: an ASCII scalar followed by an ASCII scalar (or the end) is a cluster of its
             // own; only CR LF joins two ASCII scalars (GB3), and no ASCII scalar is Extend,
             // SpacingMark, ZWJ or Prepend, so nothing else can glue to it.
             if b < 0x80 && (i + 1 == n || (text[i + 1] < 0x80 && !(b == 0x0D && text[i + 1] == 0x0A))) {
-                if let r = asciiTransform(b) { appendReplacement(r, to: &out) } else { out.append(b) }
+                if let r = asciiTransform(b) {
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: text[copied..<i]))
+                    appendReplacement(r, to: &out)
+                    copied = i + 1
+                }
                 i += 1
                 continue
             }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: text[copied..<i]))
             // Slow path up to the next position that is surely a cluster boundary: an ASCII scalar
             // preceded by an ASCII scalar (not CR LF). Clusters cannot straddle it.
             var j = i + 1
@@ -24,7 +32,9 @@ extension PrecompiledCharsMap {
             }
             normalizeClusters(UnsafeBufferPointer(rebasing: text[i..<j]), into: &out)
             i = j
+            copied = j
         }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: text[copied..<n]))
     }
 
     /// Segments with Swift's extended grapheme clusters (the same rules as unicode-segmentation).

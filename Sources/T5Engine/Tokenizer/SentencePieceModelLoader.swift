@@ -9,14 +9,24 @@ enum SentencePieceModelLoader {
         var unknownId = 0          // TrainerSpec.unk_id (40)
         var byteFallback = false   // TrainerSpec.byte_fallback (35)
         var charsMap: [UInt8] = [] // NormalizerSpec.precompiled_charsmap (2)
+        var hasTrainerSpec = false
+        var hasNormalizerSpec = false
     }
 
     static func parse(_ bytes: [UInt8], source: String) throws(TokenizerError) -> Model {
+        let model: Model
         do {
-            return try readModel(bytes)
+            model = try readModel(bytes)
         } catch {
             throw .malformedSentencePieceModel(path: source, reason: error.reason)
         }
+        // sentencepiece always writes pieces, then trainer_spec, then normalizer_spec: a file cut
+        // between pieces still parses, so a missing spec is how truncation shows.
+        guard !model.pieces.isEmpty, model.hasTrainerSpec, model.hasNormalizerSpec else {
+            let missing = model.pieces.isEmpty ? "pieces" : (model.hasTrainerSpec ? "normalizer_spec" : "trainer_spec")
+            throw .malformedSentencePieceModel(path: source, reason: "no \(missing) (truncated or not a SentencePiece model)")
+        }
+        return model
     }
 
     private static func readModel(_ bytes: [UInt8]) throws(ProtobufReader.Failure) -> Model {
@@ -31,8 +41,10 @@ enum SentencePieceModelLoader {
             case (2, .lengthDelimited):
                 var trainer = reader.nested(try reader.readLengthDelimited())
                 try readTrainerSpec(&trainer, into: &model)
+                model.hasTrainerSpec = true
             case (3, .lengthDelimited):
                 var normalizer = reader.nested(try reader.readLengthDelimited())
+                model.hasNormalizerSpec = true
                 while !normalizer.isAtEnd {
                     let (f, t) = try normalizer.readTag()
                     if f == 2 && t == .lengthDelimited {

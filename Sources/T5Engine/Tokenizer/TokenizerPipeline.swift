@@ -36,6 +36,7 @@ struct TokenizerPipeline: Sendable {
     struct Scratch {
         var a: [UInt8] = []
         var b: [UInt8] = []
+        var c: [UInt8] = []
         var pieces: [Range<Int>] = []
         var piecesSpare: [Range<Int>] = []
         var rawSplits: [AddedTokenSplit] = []
@@ -100,22 +101,28 @@ struct TokenizerPipeline: Sendable {
     /// Pre-tokenizes `normalized[range]` and appends the Unigram ids of every piece.
     private func tokenize(_ normalized: [UInt8], _ range: Range<Int>, scratch: inout Scratch, into ids: inout [Int]) {
         if range.isEmpty { return }
-        var buffer = take(&scratch.b)
-        buffer.removeAll(keepingCapacity: true)
-        buffer.append(contentsOf: normalized[range])
+        var source = take(&scratch.b)
+        var target = take(&scratch.c)
         var pieces = take(&scratch.pieces)
+        var next = take(&scratch.piecesSpare)
+        source.removeAll(keepingCapacity: true)
+        source.append(contentsOf: normalized[range])
         pieces.removeAll(keepingCapacity: true)
-        pieces.append(0..<buffer.count)
+        pieces.append(0..<source.count)
         for step in preTokenizer {
-            step.apply(to: &pieces, buffer: &buffer, scratch: &scratch.piecesSpare)
+            source.withUnsafeBufferPointer { step.apply(pieces, of: $0, into: &target, pieces: &next) }
+            swap(&source, &target)
+            swap(&pieces, &next)
         }
-        buffer.withUnsafeBufferPointer { p in
+        source.withUnsafeBufferPointer { p in
             for piece in pieces {
                 model.encode(UnsafeBufferPointer(rebasing: p[piece]), lattice: &scratch.lattice, into: &ids)
             }
         }
-        scratch.b = buffer
+        scratch.b = source
+        scratch.c = target
         scratch.pieces = pieces
+        scratch.piecesSpare = next
     }
 }
 

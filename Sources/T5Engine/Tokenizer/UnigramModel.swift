@@ -10,6 +10,8 @@ struct UnigramModel: Sendable {
     let unknownScore: Double
     /// Piece bytes → id; duplicates resolve to the last id, as HF's `token_to_ids`.
     let trie: DoubleArrayTrie
+    /// Every score is exactly a Float and stored in the trie units (converted back exactly).
+    let scoresInTrie: Bool
 
     init(pieces: [String], scores: [Double], unknownId: Int?, source: String) throws(TokenizerError) {
         guard !pieces.isEmpty else { throw .emptyVocabulary(path: source) }
@@ -20,7 +22,11 @@ struct UnigramModel: Sendable {
         self.scores = scores
         self.unknownId = unknownId
         self.unknownScore = (scores.min() ?? 0) - 10
-        self.trie = DoubleArrayTrie(keys: pieces.map { Array($0.utf8) }, values: pieces.indices.map { Int32($0) })
+        // SentencePiece scores are floats, so this holds for T5; otherwise read `scores`.
+        scoresInTrie = scores.allSatisfy { Double(Float($0)) == $0 }
+        self.trie = DoubleArrayTrie(
+            keys: pieces.map { Array($0.utf8) }, values: pieces.indices.map { Int32($0) },
+            scores: scoresInTrie ? scores.map { Float($0) } : nil)
     }
 
     /// Reusable Viterbi arrays (one per encode call; not shared between threads).
@@ -82,7 +88,7 @@ struct UnigramModel: Sendable {
                 j += 1
                 let v = u[t].value
                 if v >= 0 {
-                    let candidate = scores[Int(v)] + here
+                    let candidate = (scoresInTrie ? Double(u[t].score) : scores[Int(v)]) + here
                     if from[j] < 0 || candidate > best[j] {
                         best[j] = candidate
                         from[j] = Int32(position)
