@@ -20,7 +20,8 @@ let package = Package(
         ),
         .target(
             name: "T5Engine",
-            dependencies: ["CBLAS"]
+            dependencies: ["CBLAS"],
+            resources: [.copy("Tokenizer/Resources/t5-tokenizer")]
         ),
         .executableTarget(
             name: "T5CLI",
