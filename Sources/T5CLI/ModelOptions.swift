@@ -1,14 +1,48 @@
-// Options shared by every subcommand that loads a model, and the CLI's error reporting.
+// Options shared by every subcommand that loads a model: where it is, and how many threads to use.
 import ArgumentParser
 import Foundation
 import T5Engine
 
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "A Hugging Face T5 model folder (config.json + model.safetensors).")
-    var model: String
+    @Option(name: .long, help: "A Hugging Face T5 model folder (config.json + model.safetensors). Default: the demo model shipped in Models/.")
+    var model: String?
 
-    func load() throws -> T5Model {
-        try T5Model(directory: URL(fileURLWithPath: model))
+    @Option(name: .long, help: "Threads for matrix products (OpenBLAS). Default: OpenBLAS's own choice (all cores).")
+    var threads: Int?
+
+    func validate() throws {
+        if let threads, threads < 1 || threads > 1024 { throw ValidationError("--threads must be between 1 and 1024, got \(threads)") }
+    }
+
+    /// The folder to load: `--model`, else the shipped demo model found from the working directory or the executable.
+    func directory() throws -> URL {
+        if let model { return URL(fileURLWithPath: model) }
+        let relative = "Models/demo-t5"
+        var candidates = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(relative)]
+        // .build/<config>/t5 or .build/<triple>/<config>/t5 inside the package.
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<4 {
+            candidates.append(dir.appendingPathComponent(relative))
+            dir = dir.deletingLastPathComponent()
+        }
+        if let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0.appendingPathComponent("config.json").path) }) {
+            return found
+        }
+        throw ValidationError("no --model given and no shipped model found at \(relative); pass --model DIR")
+    }
+
+    func applyThreads() {
+        if let threads { BLAS.setThreads(threads) }
+    }
+
+    func loadModel() throws -> T5Model {
+        applyThreads()
+        return try T5Model(directory: directory())
+    }
+
+    func loadGenerator() throws -> T5Generator {
+        applyThreads()
+        return try T5Generator(directory: directory())
     }
 }
 
@@ -21,4 +55,9 @@ func milliseconds(_ d: Duration) -> Double {
 func jsonLine(_ object: [String: Any]) throws -> String {
     let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
     return String(decoding: data, as: UTF8.self)
+}
+
+/// Writes to stdout without buffering delays (streamed tokens must appear as they come).
+func writeOut(_ text: String) {
+    FileHandle.standardOutput.write(Data(text.utf8))
 }
