@@ -1,0 +1,122 @@
+// `t5 eval`: accuracy of a model on a JSONL task file (prompt + reference answer), with or without CoT.
+import ArgumentParser
+import Foundation
+import T5Engine
+
+struct EvalCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Score a model on a JSONL file of {\"prompt\", \"answer\"} items: exact-match accuracy and throughput.",
+        discussion: """
+        Each line needs a "prompt" (or "question") and an "answer". The answer is extracted from the generated text \
+        ("So the answer is X." / "The answer is X", else the last number, else the whole text) and compared with \
+        the reference after trimming spaces and a final period, ignoring case.
+        """
+    )
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var decoding: DecodingOptions
+    @OptionGroup var chainOfThought: CoTOptions
+
+    @Option(name: .long, help: "The JSONL task file.")
+    var data: String
+    @Option(name: .long, help: "Score only the first N items.")
+    var limit: Int?
+    @Option(name: .long, help: "Prompts per model batch (without CoT self-consistency).")
+    var batchSize: Int = 8
+    @Flag(name: .long, help: "Print every item's prediction.")
+    var items = false
+    @Flag(name: .long, help: "Print one JSON object with the results.")
+    var json = false
+
+    func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit must be >= 1, got \(limit)") }
+        guard batchSize >= 1, batchSize <= 4096 else { throw ValidationError("--batch-size must be between 1 and 4096, got \(batchSize)") }
+    }
+
+    func run() async throws {
+        let tasks = try loadItems()
+        let generator = try model.loadGenerator()
+        let options = chainOfThought.samplingDefaults(try decoding.apply(to: generator.defaultOptions), decoding: decoding)
+        let mode = try chainOfThought.mode(modelDirectory: try model.directory())
+        let builder = CoTPromptBuilder(mode: mode, inputBudget: chainOfThought.inputBudget)
+        let start = ContinuousClock.now
+        var predictions: [(text: String, answer: String, votes: Int)] = []
+        var generatedTokens = 0
+
+        if chainOfThought.selfConsistency > 1 {
+            for t in tasks {
+                let r = try await generator.reason(question: t.prompt, mode: mode, selfConsistency: chainOfThought.selfConsistency,
+                                                   inputBudget: chainOfThought.inputBudget, options: options)
+                predictions.append((r.paths.first ?? "", r.answer, r.votes))
+                generatedTokens += r.generatedTokens
+            }
+        } else {
+            let tokenizer = generator.tokenizer
+            let prompts = try tasks.map { t in
+                try builder.build(question: t.prompt) { (try? tokenizer.encodeWithEOS($0).count) ?? Int.max }.prompt
+            }
+            for chunk in stride(from: 0, to: prompts.count, by: batchSize) {
+                let slice = Array(prompts[chunk..<min(chunk + batchSize, prompts.count)])
+                for g in try await generator.generate(prompts: slice, options: options) {
+                    predictions.append((g.text, AnswerExtraction.answer(from: g.text), 1))
+                    generatedTokens += g.tokens.count
+                }
+            }
+        }
+        let seconds = milliseconds(ContinuousClock.now - start) / 1000
+        let correct = zip(tasks, predictions).map { normalized($0.answer) == normalized($1.answer) }
+        let right = correct.filter { $0 }.count
+        let accuracy = tasks.isEmpty ? 0 : Double(right) / Double(tasks.count)
+
+        if json {
+            var object: [String: Any] = [
+                "items": tasks.count, "correct": right, "accuracy": accuracy, "cot": chainOfThought.cot.rawValue,
+                "self_consistency": chainOfThought.selfConsistency, "seconds": seconds,
+                "items_per_second": Double(tasks.count) / max(seconds, 1e-9),
+                "generated_tokens": generatedTokens, "tokens_per_second": Double(generatedTokens) / max(seconds, 1e-9),
+            ]
+            if items {
+                object["predictions"] = zip(tasks, zip(predictions, correct)).map { t, pc in
+                    ["prompt": t.prompt, "reference": t.answer, "answer": pc.0.answer, "text": pc.0.text,
+                     "votes": pc.0.votes, "correct": pc.1] as [String: Any]
+                }
+            }
+            writeOut(try jsonLine(object) + "\n")
+            return
+        }
+        if items {
+            for (t, (p, ok)) in zip(tasks, zip(predictions, correct)) {
+                writeOut("\(ok ? "✓" : "✗") expected \(t.answer) got \(p.answer)  | \(t.prompt.replacingOccurrences(of: "\n", with: " "))\n")
+            }
+        }
+        writeOut(String(format: "accuracy %.1f%% (%d/%d), cot %@, %.1f items/s, %.1f tokens/s\n",
+                        accuracy * 100, right, tasks.count, chainOfThought.cot.rawValue,
+                        Double(tasks.count) / max(seconds, 1e-9), Double(generatedTokens) / max(seconds, 1e-9)))
+    }
+
+    private func loadItems() throws -> [(prompt: String, answer: String)] {
+        guard let bytes = FileManager.default.contents(atPath: data) else { throw ValidationError("--data \(data): cannot read it") }
+        var out: [(String, String)] = []
+        for (n, line) in bytes.split(separator: UInt8(ascii: "\n")).enumerated() {
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { continue }
+            guard let o = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+                  let prompt = (o["prompt"] ?? o["question"]) as? String
+            else { throw ValidationError("--data \(data):\(n + 1): expected a JSON object with \"prompt\" and \"answer\"") }
+            let answer: String
+            if let s = o["answer"] as? String { answer = s } else if let n = o["answer"] as? NSNumber { answer = n.stringValue } else {
+                throw ValidationError("--data \(data):\(n + 1): missing \"answer\"")
+            }
+            out.append((prompt, answer))
+            if let limit, out.count >= limit { break }
+        }
+        guard !out.isEmpty else { throw ValidationError("--data \(data): no items") }
+        return out
+    }
+
+    private func normalized(_ s: String) -> String {
+        var t = s.trimmingCharacters(in: .whitespacesAndNewlines)
+        while t.hasSuffix(".") { t.removeLast() }
+        return t.trimmingCharacters(in: .whitespaces).lowercased()
+    }
+}
