@@ -9,14 +9,19 @@ struct TokenizeCommand: AsyncParsableCommand {
         commandName: "tokenize",
         abstract: "Turn text into T5 token ids.",
         discussion: """
-            Prints the ids of TEXT on one line, comma-separated with no spaces, ending with </s> (1):
+            Prints the ids of TEXT on one line, comma-separated without spaces, ending with </s> (1):
+
               $ t5 tokenize "translate English to German: The house is wonderful."
               13959,1566,12,2968,10,37,629,19,1627,5,1
-            With --jsonl, reads JSON objects with a "text" field from stdin, one per line, and writes
-            each back with "ids" and "decoded" (the decode of those ids, special tokens skipped)
-            replacing or appending those keys; other fields are kept as written.
-            With --bench FILE, encodes every line of FILE on one thread and prints JSON with MB/s.
-            Without --tokenizer the bundled standard T5 vocabulary is used.
+
+            --jsonl reads JSON objects with a "text" field from stdin, one per line, and writes each \
+            back with "ids" and "decoded" (the decode of those ids, special tokens skipped) in place \
+            of any existing keys of those names; other fields are kept as written.
+
+            --bench FILE encodes every line of FILE on one thread (after a warm-up pass) and prints \
+            one JSON object with MB/s by wall clock and by thread CPU time.
+
+            Without --tokenizer the bundled standard T5 / Flan-T5 vocabulary is used.
             """
     )
 
@@ -72,7 +77,7 @@ struct TokenizeCommand: AsyncParsableCommand {
             number += 1
             if line.allSatisfy(\.isWhitespace) { continue }
             guard let parsed = try? JSONDecoder().decode(Line.self, from: Data(line.utf8)) else {
-                throw ValidationError("stdin line \(number): not a JSON object with a string \"text\" field")
+                throw InputError(message: "stdin line \(number): not a JSON object with a string \"text\" field")
             }
             let ids = tok.encode(parsed.text, addEOS: !noEos)
             let added = [
@@ -80,7 +85,7 @@ struct TokenizeCommand: AsyncParsableCommand {
                 ("decoded", jsonString(tok.decode(ids))),
             ]
             guard let out = replacingMembers(of: line, with: added) else {
-                throw ValidationError("stdin line \(number): malformed JSON object")
+                throw InputError(message: "stdin line \(number): malformed JSON object")
             }
             print(out)
         }
@@ -138,6 +143,12 @@ struct TokenizeCommand: AsyncParsableCommand {
               let colon = line.firstIndex(of: ":") else { return "unknown" }
         return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
     }
+}
+
+/// Bad data on stdin: reported without the usage text that `ValidationError` brings.
+struct InputError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
 }
 
 /// A JSON string literal for `s`: quotes, backslashes and control characters escaped, the rest raw UTF-8.

@@ -48,6 +48,41 @@ import Testing
         #expect(try TokenizerFixtures.fromSentencePiece.get().encode(text) == expected)
     }
 
+    @Test func userAddedTokensNormalizedAndNew() throws {
+        // tokenizer.json with extra added tokens: two matched after normalization, two new ids
+        // past the vocabulary. Expected ids and decodes are HF tokenizers 0.22.2 with this file.
+        var json = try JSONSerialization.jsonObject(with: Data(contentsOf: TokenizerFixtures.tokenizerJSON)) as! [String: Any]
+        var added = json["added_tokens"] as! [[String: Any]]
+        func token(_ id: Int, _ content: String, lstrip: Bool = false, rstrip: Bool = false, normalized: Bool, special: Bool) -> [String: Any] {
+            ["id": id, "content": content, "single_word": false, "lstrip": lstrip, "rstrip": rstrip,
+             "normalized": normalized, "special": special]
+        }
+        added += [
+            token(32100, "ＸＹ", normalized: true, special: false),
+            token(32101, "hello  world", lstrip: true, normalized: true, special: false),
+            token(32102, "<sep>", rstrip: true, normalized: false, special: true),
+            token(32103, "foo", normalized: false, special: false),
+        ]
+        json["added_tokens"] = added
+        let t = try T5Tokenizer(tokenizerJSON: JSONSerialization.data(withJSONObject: json), source: "added.json")
+        #expect(t.vocabularySize == 32104)
+        let expected: [(String, [Int], String)] = [
+            ("XY and ＸＹ", [32100, 11, 3, 32100, 1], "ＸＹ and ＸＹ"),
+            ("say hello world!", [497, 21820, 296, 55, 1], "say hello world!"),
+            ("say hello  world!", [497, 32101, 3, 55, 1], "sayhello  world !"),
+            ("a<sep>  b", [3, 9, 32102, 3, 115, 1], "a b"),
+            ("foofoo bar", [32103, 32103, 1207, 1], "foofoo bar"),
+            ("ＸＹhello world", [32100, 21820, 296, 1], "ＸＹ hello world"),
+            ("x <sep> XY", [3, 226, 32102, 32100, 1], "xＸＹ"),
+            ("foo<sep>foo", [32103, 32102, 32103, 1], "foofoo"),
+            ("ｈｅｌｌｏ world", [21820, 296, 1], "hello world"),
+        ]
+        for (text, ids, decoded) in expected {
+            #expect(t.encode(text) == ids, "\(text)")
+            #expect(t.decode(ids).scalarArray == decoded.scalarArray, "\(text)")
+        }
+    }
+
     @Test func extraIdStripOptionFromSentencePiece() throws {
         // The one visible difference of lstrip/rstrip on extra ids with this charsmap: U+0085,
         // which is White_Space but not mapped to a space. HF with lstrip/rstrip=false (what

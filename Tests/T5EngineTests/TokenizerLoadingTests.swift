@@ -13,6 +13,12 @@ import Testing
         #expect(t.encode("Studies have been shown that owning a dog is good for you")
             == [6536, 43, 118, 2008, 24, 293, 53, 3, 9, 1782, 19, 207, 21, 25, 1])
         #expect(try T5Tokenizer.standard() === t, "loaded once")
+        #expect(t.id(for: "<extra_id_0>") == 32099)
+        #expect(t.id(for: "▁house") == 629)
+        #expect(t.id(for: "</s>") == 1)
+        #expect(t.id(for: "no such piece") == nil)
+        #expect(t.id(for: "e\u{301}") == nil, "no canonical-equivalence lookups: é is a piece, e + U+0301 is not")
+        #expect(t.id(for: "é") != nil)
     }
 
     @Test func modelDirectoryPrefersTokenizerJSON() throws {

@@ -26,36 +26,45 @@ enum NormalizerStep: Sendable {
             output.append(contentsOf: input[start..<end])
         case .replaceLiteral(let pattern, let content):
             var i = 0
-            while i < input.count {
-                if Self.matches(pattern, in: input, at: i) {
-                    output.append(contentsOf: content)
-                    i += pattern.count
-                } else {
-                    output.append(input[i])
-                    i += 1
-                }
+            var copied = 0
+            while let at = Self.next(pattern, in: input, from: i) {
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: input[copied..<at]))
+                output.append(contentsOf: content)
+                i = at + pattern.count
+                copied = i
             }
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: input[copied...]))
         case .replaceRun(let unit, let minimumRun, let content):
             var i = 0
-            while i < input.count {
-                var run = 0
-                var j = i
+            var copied = 0
+            while let at = Self.next(unit, in: input, from: i) {
+                var run = 1
+                var j = at + unit.count
                 while Self.matches(unit, in: input, at: j) {
                     run += 1
                     j += unit.count
                 }
-                if run >= minimumRun && run > 0 {
+                if run >= minimumRun {
+                    output.append(contentsOf: UnsafeBufferPointer(rebasing: input[copied..<at]))
                     output.append(contentsOf: content)
-                    i = j
-                } else if run > 0 {
-                    output.append(contentsOf: input[i..<j])
-                    i = j
-                } else {
-                    output.append(input[i])
-                    i += 1
+                    copied = j
                 }
+                i = j
             }
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: input[copied...]))
         }
+    }
+
+    /// Start of the first occurrence of `pattern` at or after `from`.
+    @inline(__always)
+    private static func next(_ pattern: [UInt8], in input: UnsafeBufferPointer<UInt8>, from: Int) -> Int? {
+        guard let first = pattern.first else { return nil }
+        var i = from
+        while i < input.count {
+            if input[i] == first && matches(pattern, in: input, at: i) { return i }
+            i += 1
+        }
+        return nil
     }
 
     @inline(__always)

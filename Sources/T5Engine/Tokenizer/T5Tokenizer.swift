@@ -9,6 +9,8 @@ public final class T5Tokenizer: Sendable {
     private let tokens: [String?]
     /// Whether an id's text is a special token's content (HF skips by content, not by id).
     private let isSpecial: [Bool]
+    /// Added tokens by content bytes (never String keys: String equality is canonical equivalence).
+    private let addedIds: [[UInt8]: Int]
 
     public let eosTokenId: Int
     public let padTokenId: Int
@@ -81,6 +83,7 @@ public final class T5Tokenizer: Sendable {
             if token.special { specialContents.insert(Array(token.content.utf8)) }
         }
         self.tokens = tokens
+        self.addedIds = Dictionary(definition.addedTokens.map { (Array($0.content.utf8), $0.id) }, uniquingKeysWith: { _, last in last })
         self.isSpecial = tokens.map { $0.map { specialContents.contains(Array($0.utf8)) } ?? false }
         self.pipeline = TokenizerPipeline(definition)
         self.decoder = definition.decoder
@@ -140,6 +143,14 @@ public final class T5Tokenizer: Sendable {
     /// The token text for `id` (a piece such as `▁house`, or `</s>`), or nil if out of range.
     public func piece(for id: Int) -> String? {
         id >= 0 && id < tokens.count ? tokens[id] : nil
+    }
+
+    /// The id of a token given its exact text (an added token such as `<extra_id_0>`, or a piece
+    /// such as `▁house`), or nil.
+    public func id(for piece: String) -> Int? {
+        let bytes = Array(piece.utf8)
+        if let added = addedIds[bytes] { return added }
+        return pipeline.model.trie.value(for: bytes).map { Int($0) }
     }
 
     /// Whether `decode(skipSpecialTokens: true)` drops `id`.

@@ -98,7 +98,9 @@ struct UnigramModel: Sendable {
                 }
             }
             if !hasSingleCharacterPiece {
-                let j = position + charLength
+                // `min` only matters for malformed UTF-8, which callers never pass; it keeps the
+                // unchecked writes below inside the lattice even then.
+                let j = min(position + charLength, n)
                 let candidate = unknownScore + here
                 if from[j] < 0 || candidate > best[j] {
                     best[j] = candidate
@@ -106,7 +108,7 @@ struct UnigramModel: Sendable {
                     idAt[j] = Int32(unknownId)
                 }
             }
-            position += charLength
+            position = min(position + charLength, n)
         }
     }
 
