@@ -30,6 +30,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // A small program embedding the library, as another package would (README, "Library").
+        .executableTarget(
+            name: "EmbedT5Example",
+            dependencies: ["T5Engine"],
+            path: "Examples/EmbedT5"
+        ),
         .testTarget(
             name: "T5EngineTests",
             dependencies: ["T5Engine"],

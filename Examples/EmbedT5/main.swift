@@ -1,0 +1,41 @@
+// How another program embeds the engine: load a model folder once, then generate, stream, reason and
+// embed from concurrent tasks. Run: swift run EmbedT5Example [MODEL_DIR]
+import Foundation
+import T5Engine
+
+@main
+struct EmbedT5Example {
+    static func main() async throws {
+        let path = CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : "Models/demo-t5"
+        // Loaded once; `T5Generator` is Sendable, so every task below shares it.
+        let t5 = try T5Generator(directory: URL(fileURLWithPath: path))
+
+        // 1. Plain generation with options (defaults come from the folder's generation_config.json).
+        var options = t5.defaultOptions
+        options.maxNewTokens = 48
+        let g = try await t5.generate(prompt: "Is 17 greater than 9?", options: options)
+        print("generate:", g.text, "(\(g.tokens.count) tokens, \(g.finishReason))")
+
+        // 2. Streaming: text pieces as they are produced.
+        var streamed = ""
+        for try await piece in t5.stream(prompt: "Reverse the words: red green blue", options: options) {
+            streamed += piece
+        }
+        print("stream:", streamed)
+
+        // 3. Chain-of-thought with the answer extracted; several questions concurrently.
+        let cotOptions = options
+        let questions = ["Tom has 3 apples and buys 4 more. How many apples does he have?",
+                         "A box holds 12 pens. 5 are taken out. How many pens are left?"]
+        try await withThrowingTaskGroup(of: (String, ReasonedAnswer).self) { group in
+            for q in questions {
+                group.addTask { (q, try await t5.reason(question: q, mode: .zeroShot(.default), options: cotOptions)) }
+            }
+            for try await (q, r) in group { print("reason:", q, "→", r.answer) }
+        }
+
+        // 4. The encoder as a text embedder (mean-pooled hidden states).
+        let e = try t5.embed(text: "a sentence to embed")
+        print("embed: \(e.tokens.count) tokens × \(e.pooled.count) dims")
+    }
+}
