@@ -24,10 +24,17 @@ What it writes (nothing else is touched), under Tests/T5EngineTests/Fixtures/:
   reference/<name>.json
       encoder outputs, greedy ids, step logits and a batched greedy run recorded
       with transformers for each model but v11-sharded (its references are those
-      of v11-gated). The schema is in Tests/T5EngineTests/Fixtures/README.md.
+      of v11-gated). The schema is in Tests/T5EngineTests/Fixtures/README.md;
+  reference/<name>.generate.json
+      generate() results (beam search, length_penalty, early_stopping,
+      num_return_sequences, repetition_penalty, no_repeat_ngram_size,
+      min_new_tokens, max_new_tokens) for v11-gated, t5-relu-tied, odd-depth.
+      `--generate-only` rewrites just these from the saved models.
 
 Everything is seeded, float32, single-threaded: rerunning gives byte-identical
-files (with the same torch / transformers versions).
+files (with the same torch / transformers versions). A full run takes about 10
+minutes on 2 cores and prints a summary (lengths, distinct ids, top-2 gaps,
+batch == single checks, EOS counts of the beam cases).
 
 A large check that is NOT committed:
 
@@ -123,7 +130,7 @@ MODELS = {
     # copy of the input embedding makes it predict its input again and again:
     # shrink the embeddings, let the decoder's self-attention and FF dominate,
     # and scale the final norm up to give the logits a useful spread.
-    "t5-relu-tied": dict(cfg=cfg_relu_tied, seed=1202, slots=SMALL_SLOTS, eos_nudge=0.6,
+    "t5-relu-tied": dict(cfg=cfg_relu_tied, seed=1202, slots=SMALL_SLOTS, eos_nudge=0.9,
                          scales=[(r"^shared\.", 0.25), (r"^decoder\.final_layer_norm\.", 32.0),
                                  (r"^decoder\..*SelfAttention\.o\.weight$", 4.0),
                                  (r"^decoder\..*DenseReluDense\.wo\.weight$", 4.0),
@@ -277,8 +284,19 @@ def role_ok(role, seq, gap_min, gap_thr):
     raise ValueError(role)
 
 
-def pick_prompts(model, slots, vocab, seed, max_new, tries=3000):
-    """Draw seeded random prompts for each (length, role) slot until one fits the role."""
+def beam_ends(model, prompt, length_penalty):
+    kw = dict(max_new_tokens=MAX_NEW, do_sample=False, num_beams=4, length_penalty=length_penalty,
+              early_stopping=False)
+    seq = run_generate(model, [prompt], kw)[0][0]
+    return seq[-1] == EOS
+
+
+def pick_prompts(model, slots, vocab, seed, max_new, tries=5000):
+    """Draw seeded random prompts for each (length, role) slot until one fits the role.
+
+    The prompts that stop early ("early", "veryearly") must also make 4-beam
+    search end with EOS at length_penalty 1.0 but not at 2.0, so that the
+    generate() references exercise finished hypotheses and length_penalty."""
     rng = np.random.RandomState(seed)
     prompts = []
     for length, role in slots:
@@ -290,9 +308,13 @@ def pick_prompts(model, slots, vocab, seed, max_new, tries=3000):
             g = gaps_of(logits[0, : len(seq)])
             # gap threshold relative to the logits' scale: 0.5% of max |logit|
             thr = 0.005 * logits[0, : len(seq)].abs().max().item()
-            if role_ok(role, seq, g.min().item(), thr):
-                prompts.append(p)
-                break
+            if not role_ok(role, seq, g.min().item(), thr):
+                continue
+            if role in ("early", "veryearly") and max_new == MAX_NEW:
+                if not beam_ends(model, p, 1.0) or beam_ends(model, p, 2.0):
+                    continue
+            prompts.append(p)
+            break
         else:
             raise SystemExit(f"no prompt of length {length} fits role {role} in {tries} tries")
     return prompts
@@ -500,6 +522,132 @@ def make_small():
     print(f"== v11-sharded: {len(files)} shards {files}, {len(tensors)} tensors, equal to {SHARDED_FROM}")
 
 
+# --------------------------------------------------------------------------- generate() strategies
+
+GENERATE_MODELS = ["v11-gated", "t5-relu-tied", "odd-depth"]
+
+
+def generate_cases():
+    """(name, prompt_indices, kwargs). Prompt roles (SMALL_SLOTS / ODD_SLOTS):
+    0, 2, 4, 5 run 24 greedy tokens; 1 stops after 2-4 tokens; 3 after 8-16.
+    Beam cases mostly use prompts 1 and 3, where EOS is likely, so that finished
+    hypotheses of different lengths compete and length_penalty matters."""
+    cases = []
+    es_name = {True: "true", False: "false"}
+    for nb in (2, 4):
+        for lp in (1.0, 0.6, 2.0):
+            for es in (True, False):
+                kw = dict(max_new_tokens=MAX_NEW, do_sample=False, num_beams=nb, length_penalty=lp,
+                          early_stopping=es)
+                cases.append((f"beam{nb}_lp{lp}_es{es_name[es]}", [1], kw))
+                if nb == 4 or lp == 1.0:
+                    cases.append((f"batch_beam{nb}_lp{lp}_es{es_name[es]}", [1, 3], kw))
+                if nb == 4 and not es:
+                    cases.append((f"beam{nb}_lp{lp}_es{es_name[es]}_p3", [3], kw))
+    for es in (True, False):
+        kw = dict(max_new_tokens=MAX_NEW, do_sample=False, num_beams=4, num_return_sequences=2,
+                  length_penalty=1.0, early_stopping=es)
+        cases.append((f"beam4_return2_es{es_name[es]}", [1], kw))
+        cases.append((f"batch_beam4_return2_es{es_name[es]}", [1, 3], kw))
+    for lp in (0.6, 2.0):
+        kw = dict(max_new_tokens=MAX_NEW, do_sample=False, num_beams=4, num_return_sequences=4,
+                  length_penalty=lp, early_stopping=False)
+        cases.append((f"beam4_return4_lp{lp}_esfalse", [3], kw))
+    g = dict(max_new_tokens=MAX_NEW, do_sample=False, num_beams=1)
+    cases.append(("greedy_repetition_penalty1.3", [0], dict(g, repetition_penalty=1.3)))
+    cases.append(("batch_greedy_repetition_penalty1.3", [0, 2, 3], dict(g, repetition_penalty=1.3)))
+    for n in (2, 3):
+        cases.append((f"greedy_no_repeat_ngram{n}", [0], dict(g, no_repeat_ngram_size=n)))
+        cases.append((f"batch_greedy_no_repeat_ngram{n}", [0, 4], dict(g, no_repeat_ngram_size=n)))
+    cases.append(("greedy_min_new_tokens5", [1], dict(g, min_new_tokens=5)))
+    cases.append(("batch_greedy_min_new_tokens5", [1, 3], dict(g, min_new_tokens=5)))
+    cases.append(("batch_greedy_max_new_tokens20", [0, 1, 3, 4], dict(g, max_new_tokens=20)))
+    return cases
+
+
+def run_generate(model, prompts, kwargs, use_cache=True):
+    n = max(len(p) for p in prompts)
+    ids = torch.full((len(prompts), n), PAD, dtype=torch.long)
+    mask = torch.zeros_like(ids)
+    for i, p in enumerate(prompts):
+        ids[i, : len(p)] = torch.tensor(p)
+        mask[i, : len(p)] = 1
+    extra = dict(past_key_values=fresh_cache()) if use_cache else dict(use_cache=False)
+    with torch.no_grad():
+        out = model.generate(input_ids=ids, attention_mask=mask, return_dict_in_generate=True,
+                             output_scores=True, **kwargs, **extra)
+    seqs = []
+    for row in out.sequences.tolist():
+        assert row[0] == START
+        seqs.append(trim_eos(row[1:]))  # unfinished rows are full length: no trailing pad to strip
+    scores = getattr(out, "sequences_scores", None)
+    return seqs, (scores.to(torch.float32) if scores is not None else None)
+
+
+def record_generate(model, name, prompts):
+    cases, report = [], []
+    for cname, idx, kw in generate_cases():
+        ps = [prompts[i] for i in idx]
+        seqs, scores = run_generate(model, ps, kw)
+        # numerically different path (no KV cache): the ids must not change
+        seqs_nc, scores_nc = run_generate(model, ps, kw, use_cache=False)
+        stable = seqs_nc == seqs
+        if scores is not None:
+            stable = stable and (scores_nc - scores).abs().max().item() < 1e-4
+        # batched cases must equal their rows run alone
+        nrs = kw.get("num_return_sequences", 1)
+        alone = []
+        for p in ps:
+            alone += run_generate(model, [p], kw)[0]
+        case = {"name": cname, "prompt_indices": list(idx), "kwargs": kw, "sequences": seqs}
+        if scores is not None:
+            case["sequences_scores"] = scores
+        cases.append(case)
+        report.append(dict(name=cname, stable=stable, same_alone=alone == seqs, nrs=nrs,
+                           eos=sum(1 for q in seqs if q and q[-1] == EOS), n=len(seqs),
+                           lens=[len(q) for q in seqs], beams=kw.get("num_beams", 1) > 1))
+    return cases, report
+
+
+def summarize_generate(name, cases, report, greedy_single):
+    beam = [r for r in report if r["beams"]]
+    with_eos = sum(1 for r in beam if r["eos"] > 0)
+    print(f"== {name}.generate.json: {len(cases)} cases; beam cases with a sequence ending in EOS: "
+          f"{with_eos}/{len(beam)}; all stable without cache: {all(r['stable'] for r in report)}; "
+          f"batched == alone: {all(r['same_alone'] for r in report)}")
+    for r in report:
+        print(f"  {r['name']:36s} lens {r['lens']} eos {r['eos']}/{r['n']}"
+              + ("" if r["stable"] else "  UNSTABLE") + ("" if r["same_alone"] else "  BATCH!=ALONE"))
+    # does the strategy change anything?
+    by = {c["name"]: c["sequences"] for c in cases}
+    for nb in (2, 4):
+        for es in ("true", "false"):
+            v = {tuple(by[f"beam{nb}_lp{lp}_es{es}"][0]) for lp in (1.0, 0.6, 2.0)}
+            print(f"  beam{nb} es {es} on prompt 1: length_penalty 1.0/0.6/2.0 give {len(v)} distinct results")
+    v = {tuple(by[f"beam4_lp{lp}_esfalse_p3"][0]) for lp in (1.0, 0.6, 2.0)}
+    print(f"  beam4 es false on prompt 3: length_penalty 1.0/0.6/2.0 give {len(v)} distinct results")
+    for c in cases:
+        if not c["kwargs"].get("num_beams", 1) > 1:
+            plain = [greedy_single[i][: c["kwargs"]["max_new_tokens"]] for i in c["prompt_indices"]]
+            plain = [trim_eos(q) for q in plain]
+            print(f"  {c['name']:36s} differs from plain greedy: {[a != b for a, b in zip(c['sequences'], plain)]}")
+
+
+def make_generate():
+    ref_dir = os.path.join(FIXTURES, "reference")
+    for name in GENERATE_MODELS:
+        spec = MODELS[name]
+        cfg = spec["cfg"]()
+        folder = os.path.join(FIXTURES, "models", name)
+        model = T5ForConditionalGeneration.from_pretrained(folder, dtype=torch.float32).eval()
+        with open(os.path.join(ref_dir, f"{name}.json")) as f:
+            ref = json.load(f)
+        assert model.config.vocab_size == cfg.vocab_size
+        cases, report = record_generate(model, name, ref["prompts"])
+        write_json(os.path.join(ref_dir, f"{name}.generate.json"), cases)
+        summarize_generate(name, cases, report, [s["greedy_ids"] for s in ref["single"]])
+
+
 # --------------------------------------------------------------------------- large
 
 # eos_nudge: with 32128 tokens the top logit sits ~4 std above the mean, so EOS
@@ -534,14 +682,19 @@ def make_large(outdir):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--large", metavar="OUTDIR", help="build the flan-t5-small/base sized check into OUTDIR")
+    ap.add_argument("--generate-only", action="store_true",
+                    help="only rewrite reference/<name>.generate.json from the saved models")
     args = ap.parse_args()
     set_determinism()
     print(f"torch {torch.__version__}, transformers {transformers.__version__}, "
           f"safetensors {safetensors.__version__}, numpy {np.__version__}")
     if args.large:
         make_large(args.large)
+    elif args.generate_only:
+        make_generate()
     else:
         make_small()
+        make_generate()
 
 
 if __name__ == "__main__":
