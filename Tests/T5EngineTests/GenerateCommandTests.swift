@@ -39,4 +39,36 @@ import Testing
             #expect(r.stderr.split(separator: "\n").count == 1, "\(args): \(r.stderr)")
         }
     }
+
+    @Test func absurdDecodingOptionsNameTheFlag() throws {
+        let base = ["generate", "--model", modelPath, "--ids", "5,6,1"]
+        let cases: [([String], String)] = [
+            (["--top-p", "0"], "--top-p 0.0: must be in (0, 1]"),
+            (["--top-p", "1.5"], "--top-p 1.5: must be in (0, 1]"),
+            (["--num-beams", "0"], "--num-beams 0: must be between 1 and 256"),
+            (["--temperature=-1"], "--temperature -1.0: must be > 0"),
+            (["--max-new-tokens", "1000000000"], "--max-new-tokens 1000000000: must be <="),
+            (["--num-beams", "2", "--num-return-sequences", "3"], "--num-return-sequences 3: must be <= numBeams"),
+            (["--early-stopping", "sometimes"], "--early-stopping must be heuristic, always or never"),
+            (["--threads", "0"], "--threads must be between 1 and 1024"),
+        ]
+        for (extra, message) in cases {
+            let r = try CLI.run(base + extra)
+            #expect(r.status != 0, "\(extra)")
+            #expect(r.stderr.contains(message), "\(extra): \(r.stderr)")
+            #expect(r.stderr.split(separator: "\n").count == 1, "\(extra): \(r.stderr)")
+        }
+    }
+
+    @Test func beamSearchFromTheCommandLineMatchesTransformers() throws {
+        let ref = try Fixtures.reference("v11-gated")
+        let url = Fixtures.root.appendingPathComponent("reference/v11-gated.generate.json")
+        let cases = try JSONDecoder().decode([GenerateCase].self, from: Data(contentsOf: url))
+        let c = try #require(cases.first { $0.name == "beam4_return2_esfalse" })
+        let prompt = ref.prompts[c.promptIndices[0]].map(String.init).joined(separator: ",")
+        let r = try CLI.run(["generate", "--model", modelPath, "--ids", prompt, "--max-new-tokens", "24",
+                             "--num-beams", "4", "--num-return-sequences", "2", "--early-stopping", "heuristic"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == c.sequences.map { $0.map(String.init).joined(separator: ",") + "\n" }.joined())
+    }
 }
