@@ -25,6 +25,7 @@ final class WorkerPool: @unchecked Sendable {
     private let sleepers = Atomic<Int>(0)     // workers asleep (or about to be) on `wakeUp`
     private let wakeUp = NSCondition()
     private let callerLock = NSLock()
+    private let stopping = Atomic<Bool>(false)
     private var loopNumber = 2                // under `callerLock`; even, odd numbers mark a closed ticket
 
     /// How long a worker polls for the next loop before it sleeps: a decode step's gaps are much shorter.
@@ -41,7 +42,8 @@ final class WorkerPool: @unchecked Sendable {
     init(threads: Int) {
         threadCount = max(1, threads)
         for index in 1..<threadCount {
-            let thread = Thread { [unowned self] in self.workerLoop() }
+            // Workers hold the pool strongly: it lives until `shutdown()` (the shared pool: for the whole process).
+            let thread = Thread { self.workerLoop() }
             thread.name = "t5-worker-\(index)"
             thread.stackSize = 1 << 20
             thread.start()
@@ -52,7 +54,7 @@ final class WorkerPool: @unchecked Sendable {
     /// and returns when all are done. Loops of one chunk run on the caller alone.
     func parallelFor(count: Int, chunk: Int, context: UnsafeRawPointer, _ body: Body) {
         let chunk = max(1, chunk)
-        if threadCount == 1 || count <= chunk {
+        if threadCount == 1 || count <= chunk || stopping.load(ordering: .relaxed) {
             body(context, 0, count)
             return
         }
@@ -98,9 +100,23 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
+    /// Ends the worker threads once they see it; the pool then runs every loop on the caller alone.
+    /// For pools other than `shared` (tests), which would otherwise keep their threads forever.
+    func shutdown() {
+        callerLock.lock()
+        defer { callerLock.unlock() }
+        stopping.store(true, ordering: .sequentiallyConsistent)
+        loopNumber = (loopNumber + 2) & 0x3FFF_FFFE
+        if loopNumber == 0 { loopNumber = 2 }
+        ticket.store((loopNumber - 1) << 32 | 0xFFFF_FFFF, ordering: .sequentiallyConsistent)
+        wakeUp.lock()
+        wakeUp.broadcast()
+        wakeUp.unlock()
+    }
+
     private func workerLoop() {
         var finished = -1
-        while true {
+        while !stopping.load(ordering: .acquiring) {
             var spins = 0
             while ticket.load(ordering: .acquiring) >> 32 == finished {
                 spins += 1
