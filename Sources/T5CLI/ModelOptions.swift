@@ -32,7 +32,7 @@ struct ModelOptions: ParsableArguments {
     }
 
     func applyThreads() {
-        if let threads { BLAS.setThreads(threads) }
+        if let threads { SystemInfo.configureThreads(threads) }
     }
 
     func loadModel() throws -> T5Model {

@@ -7,7 +7,8 @@ struct T5Command: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "t5",
         abstract: "T5 / Flan-T5 inference on the CPU.",
-        subcommands: [GenerateCommand.self, TokenizeCommand.self, EvalCommand.self]
+        subcommands: [GenerateCommand.self, TokenizeCommand.self, EvalCommand.self, BenchCommand.self,
+                      ConvertCommand.self, TeacherForcedCommand.self]
     )
 
     /// Every failure, from a bad option to a corrupt checkpoint, ends as one line on stderr and a non-zero

@@ -38,13 +38,27 @@ func matmul(
 }
 
 /// `y[m] = a[m, n] · x[n]` over rows `lda` apart (one query against a cache of keys).
+/// A SIMD loop rather than sgemv: these products are tiny (≤ steps × d_kv), and an sgemv call may wake
+/// OpenBLAS's threads, which then spin against the engine's worker pool for the rest of the decode step.
 @inline(__always)
 func matvec(_ a: UnsafePointer<Float>, lda: Int, rows m: Int, cols n: Int, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
-    cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(m), Int32(n), 1, a, Int32(lda), x, 1, 0, y, 1)
+    for i in 0..<m { y[i] = f32Dot(a + i * lda, x, n) }
 }
 
-/// `y[n] = a[m, n]ᵀ · x[m]` over rows `lda` apart (attention weights times cached values).
+/// `y[n] = a[m, n]ᵀ · x[m]` over rows `lda` apart (attention weights times cached values); a SIMD loop, as `matvec`.
 @inline(__always)
 func matvecTransposed(_ a: UnsafePointer<Float>, lda: Int, rows m: Int, cols n: Int, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
-    cblas_sgemv(CblasRowMajor, CblasTrans, Int32(m), Int32(n), 1, a, Int32(lda), x, 1, 0, y, 1)
+    y.update(repeating: 0, count: n)
+    let yr = UnsafeMutableRawPointer(y)
+    for i in 0..<m {
+        let row = UnsafeRawPointer(a + i * lda), xi = SIMD16<Float>(repeating: x[i])
+        var j = 0
+        while j + 16 <= n {
+            let acc = yr.loadUnaligned(fromByteOffset: 4 * j, as: SIMD16<Float>.self)
+            yr.storeBytes(of: acc + xi * row.loadUnaligned(fromByteOffset: 4 * j, as: SIMD16<Float>.self),
+                          toByteOffset: 4 * j, as: SIMD16<Float>.self)
+            j += 16
+        }
+        while j < n { y[j] += x[i] * a[i * lda + j]; j += 1 }
+    }
 }

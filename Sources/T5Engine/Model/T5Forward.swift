@@ -32,9 +32,9 @@ extension T5Model {
             // Self-attention sub-layer: x += o(attention(norm(x))).
             let a = block.selfAttention
             rmsNorm(x, rows: rows, dim: d, weight: a.layerNorm.pointer, eps: c.layerNormEpsilon, into: h)
-            linear(h, rows: rows, a.q.pointer, out: inner, in: d, into: q)
-            linear(h, rows: rows, a.k.pointer, out: inner, in: d, into: k)
-            linear(h, rows: rows, a.v.pointer, out: inner, in: d, into: v)
+            linear(h, rows: rows, a.q, out: inner, in: d, into: q)
+            linear(h, rows: rows, a.k, out: inner, in: d, into: k)
+            linear(h, rows: rows, a.v, out: inner, in: d, into: v)
             for b in 0..<p.batch {
                 // Padding keys would get weight exp(-huge) = 0 under transformers' additive mask,
                 // so attending over the real tokens only is exact; padding queries are skipped.
@@ -52,7 +52,7 @@ extension T5Model {
                     matmul(scores, lda: n, v + off, ldb: inner, into: ctx + off, ldc: inner, m: n, n: dkv, k: n)
                 }
             }
-            linear(ctx, rows: rows, a.o.pointer, out: d, in: inner, into: x, accumulate: true)
+            linear(ctx, rows: rows, a.o, out: d, in: inner, into: x, accumulate: true)
 
             // Feed-forward sub-layer: x += wo(act(wi·norm(x))) (gated: act(wi_0·n) * wi_1·n).
             feedForward(block.feedForward, rows: rows, x: x, h: h, ff: s.ff.pointer, gate: s.gate?.pointer)
@@ -65,8 +65,8 @@ extension T5Model {
         let d = config.dModel, inner = config.innerDim
         for (l, block) in weights.decoder.enumerated() {
             let a = block.crossAttention
-            linear(encoderOutput, rows: rows, a.k.pointer, out: inner, in: d, into: s.crossK[l].pointer)
-            linear(encoderOutput, rows: rows, a.v.pointer, out: inner, in: d, into: s.crossV[l].pointer)
+            linear(encoderOutput, rows: rows, a.k, out: inner, in: d, into: s.crossK[l].pointer)
+            linear(encoderOutput, rows: rows, a.v, out: inner, in: d, into: s.crossV[l].pointer)
         }
     }
 
@@ -86,9 +86,9 @@ extension T5Model {
             // Causal self-attention over positions 0...t: x += o(attention(norm(x))).
             let a = block.selfAttention
             rmsNorm(x, rows: batch, dim: d, weight: a.layerNorm.pointer, eps: c.layerNormEpsilon, into: h)
-            linear(h, rows: batch, a.q.pointer, out: inner, in: d, into: q)
-            linear(h, rows: batch, a.k.pointer, out: inner, in: d, into: k)
-            linear(h, rows: batch, a.v.pointer, out: inner, in: d, into: v)
+            linear(h, rows: batch, a.q, out: inner, in: d, into: q)
+            linear(h, rows: batch, a.k, out: inner, in: d, into: k)
+            linear(h, rows: batch, a.v, out: inner, in: d, into: v)
             let cacheK = s.selfK[l].pointer, cacheV = s.selfV[l].pointer
             for b in 0..<batch {
                 let slot = (b * maxSteps + t) * inner
@@ -104,12 +104,12 @@ extension T5Model {
                     matvecTransposed(vh, lda: inner, rows: t + 1, cols: dkv, scores, into: ctx + b * inner + head * dkv)
                 }
             }
-            linear(ctx, rows: batch, a.o.pointer, out: d, in: inner, into: x, accumulate: true)
+            linear(ctx, rows: batch, a.o, out: d, in: inner, into: x, accumulate: true)
 
             // Cross-attention over the real (unpadded) encoder positions; no position bias.
             let ca = block.crossAttention
             rmsNorm(x, rows: batch, dim: d, weight: ca.layerNorm.pointer, eps: c.layerNormEpsilon, into: h)
-            linear(h, rows: batch, ca.q.pointer, out: inner, in: d, into: q)
+            linear(h, rows: batch, ca.q, out: inner, in: d, into: q)
             let crossK = s.crossK[l].pointer, crossV = s.crossV[l].pointer
             for b in 0..<batch {
                 let n = s.encoderLengths[b], e = s.encoderRow[b]
@@ -122,7 +122,7 @@ extension T5Model {
                     matvecTransposed(vh, lda: inner, rows: n, cols: dkv, scores, into: ctx + b * inner + head * dkv)
                 }
             }
-            linear(ctx, rows: batch, ca.o.pointer, out: d, in: inner, into: x, accumulate: true)
+            linear(ctx, rows: batch, ca.o, out: d, in: inner, into: x, accumulate: true)
 
             feedForward(block.feedForward, rows: batch, x: x, h: h, ff: s.ff.pointer, gate: s.gate?.pointer)
         }
@@ -132,7 +132,7 @@ extension T5Model {
         if c.tieWordEmbeddings {
             scale(h, by: Float(1 / Double(d).squareRoot()), count: batch * d)
         }
-        linear(h, rows: batch, weights.lmHead.pointer, out: c.vocabSize, in: d, into: s.logits.pointer)
+        linear(h, rows: batch, weights.lmHead, out: c.vocabSize, in: d, into: s.logits.pointer)
         s.step += 1
     }
 
@@ -140,9 +140,9 @@ extension T5Model {
 
     /// Copies the embedding row of each id into consecutive rows of `x`. Ids were validated by the caller.
     private func embed<C: Collection>(_ ids: C, into x: UnsafeMutablePointer<Float>) where C.Element == Int {
-        let d = config.dModel, table = weights.shared.pointer
+        let d = config.dModel
         for (r, id) in ids.enumerated() {
-            (x + r * d).update(from: table + id * d, count: d)
+            weights.shared.row(id, into: x + r * d)
         }
     }
 
@@ -153,12 +153,12 @@ extension T5Model {
     ) {
         let c = config, d = c.dModel
         rmsNorm(x, rows: rows, dim: d, weight: w.layerNorm.pointer, eps: c.layerNormEpsilon, into: h)
-        linear(h, rows: rows, w.wi.pointer, out: c.dFF, in: d, into: ff)
+        linear(h, rows: rows, w.wi, out: c.dFF, in: d, into: ff)
         activate(ff, count: rows * c.dFF, activation)
         if let wiGate = w.wiGate, let gate {
-            linear(h, rows: rows, wiGate.pointer, out: c.dFF, in: d, into: gate)
+            linear(h, rows: rows, wiGate, out: c.dFF, in: d, into: gate)
             multiply(ff, by: gate, count: rows * c.dFF)
         }
-        linear(ff, rows: rows, w.wo.pointer, out: d, in: c.dFF, into: x, accumulate: true)
+        linear(ff, rows: rows, w.wo, out: d, in: c.dFF, into: x, accumulate: true)
     }
 }

@@ -1,14 +1,6 @@
 // Every weight of a T5 model, looked up by its Hugging Face name and checked against the config's shapes.
 import Foundation
 
-/// A linear layer's weight, `[out, in]` as PyTorch stores it (y = x·Wᵀ).
-struct LinearWeight: Sendable {
-    let tensor: FloatTensor
-    let outFeatures: Int
-    let inFeatures: Int
-    var pointer: UnsafePointer<Float> { tensor.pointer }
-}
-
 /// `T5LayerSelfAttention` / `T5LayerCrossAttention`: q, k, v `[inner, d_model]`, o `[d_model, inner]`.
 struct AttentionWeights: Sendable {
     let layerNorm: FloatTensor  // [d_model]
@@ -39,7 +31,7 @@ struct DecoderBlockWeights: Sendable {
 
 /// The whole checkpoint, shapes validated at load.
 struct T5Weights: Sendable {
-    let shared: FloatTensor                 // [vocab, d_model] token embedding of both stacks
+    let shared: LinearWeight                // [vocab, d_model] token embedding of both stacks
     let encoderPositionBias: FloatTensor    // [num_buckets, num_heads], encoder block 0
     let decoderPositionBias: FloatTensor    // [num_buckets, num_heads], decoder block 0
     let encoder: [EncoderBlockWeights]
@@ -63,7 +55,7 @@ struct T5Weights: Sendable {
         }
         func vector(_ name: String, _ n: Int) throws -> FloatTensor { try checked(name, [n]) }
         func linear(_ name: String, out: Int, in inFeatures: Int) throws -> LinearWeight {
-            LinearWeight(tensor: try store.floatTensor(name, shape: [out, inFeatures]), outFeatures: out, inFeatures: inFeatures)
+            try LinearWeight.load(store, name, out: out, in: inFeatures)
         }
         func attention(_ prefix: String, normName: String) throws -> AttentionWeights {
             AttentionWeights(
@@ -85,7 +77,7 @@ struct T5Weights: Sendable {
         // Tied saves hold only `shared.weight`; some exports keep only the per-stack copies.
         let embeddingName = ["shared.weight", "encoder.embed_tokens.weight", "decoder.embed_tokens.weight"]
             .first(where: store.contains) ?? "shared.weight"
-        shared = try store.floatTensor(embeddingName, shape: [c.vocabSize, d])
+        shared = try linear(embeddingName, out: c.vocabSize, in: d)
         let biasShape = [c.relativeAttentionNumBuckets, c.numHeads]
         encoderPositionBias = try checked("encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", biasShape)
         decoderPositionBias = try checked("decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", biasShape)
@@ -106,7 +98,7 @@ struct T5Weights: Sendable {
         }
         decoderFinalNorm = try vector("decoder.final_layer_norm.weight", d)
         if c.tieWordEmbeddings {
-            lmHead = LinearWeight(tensor: shared, outFeatures: c.vocabSize, inFeatures: d)
+            lmHead = shared
         } else {
             lmHead = try linear("lm_head.weight", out: c.vocabSize, in: d)
         }

@@ -1,0 +1,187 @@
+// `t5 bench`: load time, encoder time, time to first token, decode speed and peak memory on fixed prompt ids.
+// Prompt ids (no tokenizer needed; Scripts/bench_peers.py feeds peers the same ones): row b of length L is
+//   ids[i] = 3 + (i * 7919 + b * 104729 + 13) % 32000  for i < L - 1,  then ids[L - 1] = eos_token_id.
+// Decoding is greedy and never stops at EOS, so every run produces exactly --new-tokens tokens per row.
+import ArgumentParser
+import Foundation
+import T5Engine
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure load, encoder, first-token and decode speed on fixed prompt ids.",
+        discussion: """
+            Prompt row b of length L: ids[i] = 3 + (i*7919 + b*104729 + 13) % 32000 for i < L-1, then EOS.
+            Batch-1 decode tok/s excludes the first token; batch-N tok/s is N*new-tokens over encoder plus all steps.
+            Figures are medians over --reps runs after --warmup runs, with min and max.
+            """)
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(name: .customLong("prompt-len"), help: "Comma-separated prompt lengths in tokens.")
+    var promptLengths: String = "64,256"
+
+    @Option(name: .customLong("new-tokens"), help: "Tokens generated per row.")
+    var newTokens: Int = 128
+
+    @Option(name: .long, help: "Comma-separated batch sizes.")
+    var batch: String = "1,8"
+
+    /// Threads for OpenBLAS and the engine's kernels: `--threads`, 2 by default (this machine kind's core count).
+    var threads: Int { modelOptions.threads ?? 2 }
+
+    /// The model folder, as given or the shipped default.
+    var modelPath: String { (try? modelOptions.directory().path) ?? "?" }
+
+    @Option(name: .long, help: "Untimed runs before the timed ones.")
+    var warmup: Int = 1
+
+    @Option(name: .long, help: "Timed runs; medians are reported.")
+    var reps: Int = 3
+
+    @Flag(name: .long, help: "Print one JSON object instead of a table.")
+    var json = false
+
+    func validate() throws {
+        guard newTokens >= 2 else { throw ValidationError("--new-tokens must be at least 2 (the first token is timed apart)") }
+        guard warmup >= 0, reps >= 1 else { throw ValidationError("--warmup must be >= 0 and --reps >= 1") }
+        _ = try parseList(promptLengths, "--prompt-len")
+        _ = try parseList(batch, "--batch")
+    }
+
+    func run() throws {
+        SystemInfo.configureThreads(threads)
+        let lengths = try parseList(promptLengths, "--prompt-len"), batches = try parseList(batch, "--batch")
+
+        // Load (timed), then load-to-first-token on the first configuration with a fresh load.
+        var loadTimes: [Double] = []
+        var model: T5Model!
+        for _ in 0..<max(1, reps) {
+            model = nil  // the previous copy goes first, so peak RSS is that of one model
+            let start = ContinuousClock.now
+            model = try T5Model(directory: modelOptions.directory())
+            loadTimes.append(milliseconds(ContinuousClock.now - start))
+        }
+        let model0 = model!
+        var results: [[String: Any]] = []
+        for length in lengths {
+            for b in batches {
+                let prompts = (0..<b).map { benchPrompt(length: length, row: $0, eos: model0.config.eosTokenId) }
+                var encoder: [Double] = [], firstToken: [Double] = [], decode: [Double] = [], total: [Double] = []
+                for rep in 0..<(warmup + reps) {
+                    let r = try timeRun(model0, prompts)
+                    guard rep >= warmup else { continue }
+                    encoder.append(r.encoderMs)
+                    firstToken.append(r.encoderMs + r.firstStepMs)
+                    decode.append(Double(newTokens - 1) / (r.restMs / 1000))
+                    total.append(Double(b * newTokens) / ((r.encoderMs + r.firstStepMs + r.restMs) / 1000))
+                }
+                results.append([
+                    "prompt_len": length, "batch": b, "new_tokens": newTokens,
+                    "encoder_ms": stats(encoder), "first_token_ms": stats(firstToken),
+                    "decode_tok_s": stats(decode.map { $0 * Double(b) }), "total_tok_s": stats(total),
+                ])
+            }
+        }
+        let report: [String: Any] = [
+            "model": modelPath, "cpu": SystemInfo.cpuModel, "openblas_core": SystemInfo.blasCoreName,
+            "threads": threads, "build": buildDescription, "weights_dtype": dtypeDescription(model0),
+            "weight_bytes": model0.weightBytes, "peak_rss_bytes": SystemInfo.peakRSSBytes,
+            "load_ms": stats(loadTimes), "warmup": warmup, "reps": reps, "results": results,
+            "prompt_ids": "ids[i] = 3 + (i*7919 + b*104729 + 13) % 32000 for i < L-1, then eos",
+        ]
+        if json {
+            print(try jsonLine(report))
+        } else {
+            print(table(report, results))
+        }
+    }
+
+    private struct RunTimes { let encoderMs, firstStepMs, restMs: Double }
+
+    /// One greedy run: the session's init is the encoder (plus cross-attention keys/values), then `newTokens` steps.
+    private func timeRun(_ model: T5Model, _ prompts: [[Int]]) throws -> RunTimes {
+        let clock = ContinuousClock()
+        let t0 = clock.now
+        let session = try DecodingSession(model: model, prompts: prompts, maxSteps: newTokens)
+        let t1 = clock.now
+        var next = [Int](repeating: model.config.decoderStartTokenId, count: prompts.count)
+        try session.step(next)
+        pickGreedy(session, &next)
+        let t2 = clock.now
+        for _ in 1..<newTokens {
+            try session.step(next)
+            pickGreedy(session, &next)
+        }
+        let t3 = clock.now
+        return RunTimes(encoderMs: milliseconds(t1 - t0), firstStepMs: milliseconds(t2 - t1), restMs: milliseconds(t3 - t2))
+    }
+
+    private func pickGreedy(_ session: DecodingSession, _ next: inout [Int]) {
+        for b in 0..<session.batch {
+            next[b] = session.withLogits(row: b) { logits in
+                var best = 0, value = -Float.infinity
+                for i in 0..<logits.count where logits[i] > value { best = i; value = logits[i] }
+                return best
+            }
+        }
+    }
+
+    private var buildDescription: String {
+        #if DEBUG
+        let configuration = "debug"
+        #else
+        let configuration = "release"
+        #endif
+        return "\(configuration), SIMD \(SystemInfo.simdTarget)"
+    }
+
+    private func dtypeDescription(_ model: T5Model) -> String {
+        let url = URL(fileURLWithPath: modelPath).appendingPathComponent("config.json")
+        guard let data = try? Data(contentsOf: url),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let q = object["t5_engine_dtype"] as? String
+        else { return "as saved (f32 or widened to f32)" }
+        return q
+    }
+
+    private func table(_ report: [String: Any], _ results: [[String: Any]]) -> String {
+        func cell(_ s: Any?, _ digits: Int) -> String {
+            guard let s = s as? [String: Double], let m = s["median"], let lo = s["min"], let hi = s["max"] else { return "-" }
+            return String(format: "%.\(digits)f (%.\(digits)f–%.\(digits)f)", m, lo, hi)
+        }
+        var lines = [
+            "model: \(modelPath) [\(report["weights_dtype"]!)], weights \(format(bytes: report["weight_bytes"] as! Int))",
+            "cpu: \(report["cpu"]!), OpenBLAS core: \(report["openblas_core"]!), threads: \(threads), build: \(buildDescription)",
+            "load: \(cell(report["load_ms"], 1)) ms; peak RSS \(format(bytes: report["peak_rss_bytes"] as! Int)); medians of \(reps) (min–max)",
+            "",
+            "| prompt | batch | encoder ms | first token ms | decode tok/s (excl. 1st) | total tok/s |",
+            "|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in results {
+            lines.append("| \(r["prompt_len"]!) | \(r["batch"]!) | \(cell(r["encoder_ms"], 2)) | \(cell(r["first_token_ms"], 2)) | \(cell(r["decode_tok_s"], 1)) | \(cell(r["total_tok_s"], 1)) |")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// The documented bench prompt: see the header of this file.
+func benchPrompt(length: Int, row: Int, eos: Int) -> [Int] {
+    (0..<max(0, length - 1)).map { i in 3 + (i * 7919 + row * 104_729 + 13) % 32_000 } + [eos]
+}
+
+private func parseList(_ text: String, _ name: String) throws -> [Int] {
+    let values = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+    guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) >= 1 }) else {
+        throw ValidationError("\(name) must be a comma-separated list of positive integers, got '\(text)'")
+    }
+    return values.map { $0! }
+}
+
+private func stats(_ values: [Double]) -> [String: Double] {
+    let s = values.sorted()
+    let median = s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    return ["median": median, "min": s.first!, "max": s.last!]
+}
+
+private func format(bytes: Int) -> String { String(format: "%.1f MB", Double(bytes) / 1e6) }

@@ -1,0 +1,45 @@
+// `t5 convert`: writes a model folder with f32, f16, bf16 or int8 weights that every subcommand loads like the original.
+import ArgumentParser
+import Foundation
+import T5Engine
+
+extension ConvertDType: ExpressibleByArgument {}
+
+struct ConvertCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convert",
+        abstract: "Convert a T5 model folder's weights to f32, f16, bf16 or int8.",
+        discussion: """
+            int8: every linear layer, lm_head and the embedding as I8 with one F32 scale per output row \
+            (`<name>_scale`, symmetric, max |w| -> 127); norms and position biases stay f32. \
+            f16/bf16: matrices stored half width, widened and computed in f32. \
+            config.json gets "t5_engine_dtype". The output is built in <out>.partial-<pid> and renamed \
+            into place when complete; the input is only read.
+            """)
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(name: .long, help: "The new model folder (must not exist, or be empty).")
+    var out: String
+
+    @Option(name: .long, help: "Weight format: f32, f16, bf16 or int8.")
+    var dtype: ConvertDType
+
+    func run() throws {
+        let input = try modelOptions.directory(), output = URL(fileURLWithPath: out)
+        let err = FileHandle.standardError
+        var lastPercent = -1
+        try ModelConverter.convert(input: input, output: output, dtype: dtype) { done, total in
+            let percent = total > 0 ? done * 100 / total : 100
+            guard percent != lastPercent else { return }
+            lastPercent = percent
+            let filled = percent * 30 / 100
+            let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled)
+            err.write(Data("\r[\(bar)] \(percent)% of \(String(format: "%.1f", Double(total) / 1e6)) MB".utf8))
+        }
+        err.write(Data("\n".utf8))
+        // Load what was written, so a broken conversion fails here rather than at first use.
+        let model = try T5Model(directory: output)
+        print("wrote \(out) (\(dtype.rawValue), weights \(String(format: "%.1f", Double(model.weightBytes) / 1e6)) MB)")
+    }
+}

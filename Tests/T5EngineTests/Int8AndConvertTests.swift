@@ -1,0 +1,113 @@
+// The int8 / f32 SIMD kernels against naive loops, the worker pool's coverage, and `t5 convert` round trips.
+import Foundation
+import Testing
+@testable import T5Engine
+
+@Suite struct Int8AndConvertTests {
+    /// Deterministic pseudo-random values in [-1, 1).
+    static func values(_ n: Int, seed: UInt64) -> [Float] {
+        var s = seed &* 0x9E37_79B9_7F4A_7C15 | 1
+        return (0..<n).map { _ in
+            s ^= s << 13; s ^= s >> 7; s ^= s << 17
+            return Float(s % 20_000) / 10_000 - 1
+        }
+    }
+
+    @Test(arguments: [(1, 77), (3, 100), (5, 64), (12, 130)])
+    func int8LinearMatchesNaive(_ shape: (rows: Int, inFeatures: Int)) {
+        let (rows, n) = shape, out = 300
+        let w = Self.values(out * n, seed: 1), x = Self.values(rows * n, seed: 2)
+        var q = [Int8](repeating: 0, count: out * n), scales = [Float](repeating: 0, count: out)
+        Int8Quantize.quantize(w, rows: out, cols: n, values: &q, scales: &scales)
+        var y = [Float](repeating: 0.5, count: rows * out)
+        let pool = WorkerPool(threads: 2)
+        defer { pool.shutdown() }
+        q.withUnsafeBufferPointer { qp in
+            scales.withUnsafeBufferPointer { sp in
+                let m = Int8Matrix(values: qp.baseAddress!, scales: sp.baseAddress!, outFeatures: out, inFeatures: n)
+                int8Linear(x, rows: rows, m, into: &y, accumulate: true, pool: pool)
+            }
+        }
+        for r in 0..<rows {
+            for o in 0..<out {
+                var expected: Double = 0.5
+                for i in 0..<n { expected += Double(q[o * n + i]) * Double(scales[o]) * Double(x[r * n + i]) }
+                #expect(abs(Double(y[r * out + o]) - expected) < 1e-4 * max(1, abs(expected)), "row \(r) out \(o)")
+            }
+        }
+    }
+
+    @Test func quantisationErrorIsHalfAStep() {
+        let n = 50, w = Self.values(4 * n, seed: 3)
+        var q = [Int8](repeating: 0, count: 4 * n), scales = [Float](repeating: 0, count: 4)
+        Int8Quantize.quantize(w, rows: 4, cols: n, values: &q, scales: &scales)
+        for r in 0..<4 {
+            #expect(q[(r * n)..<((r + 1) * n)].map { abs(Int($0)) }.max() == 127)
+            for i in 0..<n { #expect(abs(Float(q[r * n + i]) * scales[r] - w[r * n + i]) <= scales[r] / 2 * 1.0001) }
+        }
+    }
+
+    @Test func f32MatvecMatchesNaive() {
+        let out = 97, n = 203, w = Self.values(out * n, seed: 4), x = Self.values(n, seed: 5)
+        var y = [Float](repeating: 0, count: out)
+        let pool = WorkerPool(threads: 3)
+        defer { pool.shutdown() }
+        f32Matvec(x, w, out: out, in: n, into: &y, accumulate: false, pool: pool)
+        for o in 0..<out {
+            var e: Double = 0
+            for i in 0..<n { e += Double(w[o * n + i]) * Double(x[i]) }
+            #expect(abs(Double(y[o]) - e) < 1e-4)
+        }
+    }
+
+    @Test func poolCoversEveryIndexOnceOverManyLoops() {
+        let pool = WorkerPool(threads: 3)
+        defer { pool.shutdown() }
+        let counts = UnsafeMutablePointer<Int32>.allocate(capacity: 1000)
+        defer { counts.deallocate() }
+        for loop in 0..<300 {
+            let n = 1 + (loop * 37) % 1000
+            counts.initialize(repeating: 0, count: n)
+            pool.parallelFor(count: n, chunk: 7, context: UnsafeRawPointer(counts)) { context, begin, end in
+                let c = UnsafeMutablePointer(mutating: context.assumingMemoryBound(to: Int32.self))
+                for i in begin..<end { c[i] += 1 }
+            }
+            #expect((0..<n).allSatisfy { counts[$0] == 1 }, "loop \(loop)")
+        }
+    }
+
+    /// Converts the v11-gated fixture and compares its first-step logits with the f32 original.
+    @Test(arguments: [ConvertDType.int8, .f16, .bf16, .f32])
+    func convertedModelStaysClose(_ dtype: ConvertDType) throws {
+        let input = Fixtures.modelDirectory("v11-gated")
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("t5-convert-\(dtype)-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        try ModelConverter.convert(input: input, output: out, dtype: dtype)
+        let original = try Fixtures.model("v11-gated"), converted = try T5Model(directory: out)
+        let prompt = [37, 400, 5, 42, 1]
+        func logits(_ m: T5Model) throws -> [Float] {
+            let s = try DecodingSession(model: m, prompts: [prompt], maxSteps: 2)
+            try s.step([m.config.decoderStartTokenId])
+            try s.step([7])
+            return s.logits(row: 0)
+        }
+        let a = try logits(original), b = try logits(converted)
+        let scale = a.map(abs).max()!, err = zip(a, b).map { abs($0 - $1) }.max()!
+        let tolerance: Float = [.f32: 1e-6, .f16: 5e-3, .bf16: 3e-2, .int8: 3e-2][dtype]!
+        #expect(err <= tolerance * scale, "\(dtype): max abs err \(err), scale \(scale)")
+        #expect(converted.weightBytes <= original.weightBytes)
+    }
+
+    @Test func convertRefusesToOverwriteItsInputOrAnExistingFolder() throws {
+        let input = Fixtures.modelDirectory("v11-gated")
+        #expect(throws: ConvertError.sameAsInput(path: input.standardizedFileURL.resolvingSymlinksInPath().path)) {
+            try ModelConverter.convert(input: input, output: input, dtype: .int8)
+        }
+        let existing = FileManager.default.temporaryDirectory.appendingPathComponent("t5-convert-existing-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: existing, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: existing) }
+        try Data("keep".utf8).write(to: existing.appendingPathComponent("note.txt"))
+        #expect(throws: ConvertError.self) { try ModelConverter.convert(input: input, output: existing, dtype: .f16) }
+        #expect(try String(contentsOf: existing.appendingPathComponent("note.txt"), encoding: .utf8) == "keep")
+    }
+}
