@@ -39,6 +39,7 @@ enum ModelFolderEditor {
     }
 
     /// A temporary copy of fixture `name` after `editTensors` and `editConfig`; removed after `body`.
+    @discardableResult
     static func withEditedCopy<T>(
         of name: String, editTensors: (inout [String: EditableTensor]) -> Void = { _ in },
         editConfig: (inout [String: Any]) -> Void = { _ in }, _ body: (URL) throws -> T
