@@ -9,20 +9,20 @@ struct CLIResult {
 
 enum CLI {
     /// `swift test` builds every product into the folder that holds the test bundle.
-    static var executable: URL {
+    static func executable(_ name: String = "t5") -> URL {
         let bundle = Bundle.main.bundleURL
         var dir = bundle
         for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("t5")
+            let candidate = dir.appendingPathComponent(name)
             if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
             dir = dir.deletingLastPathComponent()
         }
-        return bundle.deletingLastPathComponent().appendingPathComponent("t5")
+        return bundle.deletingLastPathComponent().appendingPathComponent(name)
     }
 
-    static func run(_ arguments: [String], stdin: String? = nil) throws -> CLIResult {
+    static func run(_ arguments: [String], stdin: String? = nil, executable name: String = "t5") throws -> CLIResult {
         let process = Process()
-        process.executableURL = executable
+        process.executableURL = executable(name)
         process.arguments = arguments
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out
