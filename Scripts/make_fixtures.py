@@ -29,7 +29,14 @@ What it writes (nothing else is touched), under Tests/T5EngineTests/Fixtures/:
       generate() results (beam search, length_penalty, early_stopping,
       num_return_sequences, repetition_penalty, no_repeat_ngram_size,
       min_new_tokens, max_new_tokens) for v11-gated, t5-relu-tied, odd-depth.
-      `--generate-only` rewrites just these from the saved models.
+      `--generate-only` rewrites just these from the saved models;
+  models/text-tiny/{config.json, model.safetensors, generation_config.json, tokenizer.json}
+  reference/text-tiny.text.json
+      a tiny bf16 model with the real T5 vocabulary size (32128) plus a copy of
+      /work/shared/tokenizers/t5/tokenizer.json, and text-level references
+      (prompts -> input ids -> greedy / beam ids -> decoded text, encoder outputs)
+      recorded with T5TokenizerFast(tokenizer_file=...). `--text-only` rebuilds
+      just these (about 10 seconds).
 
 Everything is seeded, float32, single-threaded: rerunning gives byte-identical
 files (with the same torch / transformers versions). A full run takes about 10
@@ -648,6 +655,163 @@ def make_generate():
         summarize_generate(name, cases, report, [s["greedy_ids"] for s in ref["single"]])
 
 
+# --------------------------------------------------------------------------- text-tiny (real T5 tokenizer)
+
+TEXT_NAME = "text-tiny"
+TEXT_SEED = 3195  # the first seed from 3101 up that meets text_ok() (about a minute to scan)
+TEXT_EOS_NUDGE = 3.0
+TEXT_MAX_NEW = 32
+ORDINARY = 32000  # ids >= 32000: sentinels <extra_id_N> (decode to nothing), then 28 padding rows
+TOKENIZER_JSON = "/work/shared/tokenizers/t5/tokenizer.json"  # sha256 652ffdfc...12dd6, = Models/t5-tokenizer
+TOKENIZER_SHA256 = "652ffdfc379606bad8edfb653f92dcf28e2e5dbf1cdfe50d685d29b2cad12dd6"
+TEXT_PROMPTS = [
+    "translate English to German: The house is wonderful.",
+    "How many apples are left if I have 12 apples and eat 5 of them?",
+    "Wait... what?! (Really) -- yes; no: maybe, \"quoted\" & 'single' #42 @home 50%.",
+    "The <extra_id_0> walks in the park.",
+    "Größe 3½ café, Straße über naïve résumé",
+    "summarize: The old lighthouse keeper climbed the spiral staircase every evening at dusk, lit the great "
+    "lamp, and watched the fishing boats return through the narrow channel between the rocks, while gulls "
+    "circled overhead and the tide slowly covered the sandbar that children had played on all afternoon.",
+    "Hello",
+    "question: Why is the sky blue during the day but red at sunset?",
+]
+TEXT_BEAM_PROMPTS = [0, 1]
+TEXT_BEAM_KWARGS = dict(num_beams=4, num_return_sequences=2, length_penalty=1.0, early_stopping=True,
+                        max_new_tokens=TEXT_MAX_NEW)
+
+
+def cfg_text_tiny():
+    return t5_config(vocab_size=32128, d_model=32, d_kv=8, num_heads=4, d_ff=64, num_layers=2,
+                     num_decoder_layers=2, feed_forward_proj="gated-gelu", tie_word_embeddings=False)
+
+
+def text_tokenizer():
+    import hashlib
+    from transformers import T5TokenizerFast
+    with open(TOKENIZER_JSON, "rb") as f:
+        assert hashlib.sha256(f.read()).hexdigest() == TOKENIZER_SHA256, TOKENIZER_JSON
+    tok = T5TokenizerFast(tokenizer_file=TOKENIZER_JSON)
+    got = tok("translate English to German: The house is wonderful.").input_ids
+    assert got == [13959, 1566, 12, 2968, 10, 37, 629, 19, 1627, 5, 1], got
+    return tok
+
+
+def build_text_model(cfg, seed, eos_nudge):
+    """build_model (no EOS nudge), then a head that gives readable, varied greedy text.
+
+    With 32128 rows of Gaussian weights the top-2 logit gaps are tiny (the maximum of
+    32k Gaussians is crowded), so each lm_head weight w becomes sign(w) * w**2 (heavier
+    tails: wider gaps at the top), rescaled to std 1. The rows of <unk> (2) and of ids
+    >= 32000 (sentinels and padding rows) are x0.1 so that greedy text is made of
+    ordinary pieces. EOS is pushed along the mean lm_head input of decoder steps >= 1
+    made orthogonal to the mean at step 0, so that outputs end early but not at once.
+    """
+    model = build_model(cfg, seed, 0.0)
+    with torch.no_grad():
+        w = model.lm_head.weight
+        w.copy_(w.sign() * w.abs().pow(2.0))
+        w.div_(w.std())
+        w[2].mul_(0.1)
+        w[ORDINARY:].mul_(0.1)
+        cap = []
+        hook = model.lm_head.register_forward_hook(lambda m, i, o: cap.append(i[0]))
+        g = torch.Generator().manual_seed(seed + 11)
+        ids = torch.randint(3, ORDINARY, (16, 24), generator=g)
+        ids[:, -1] = EOS
+        dec = torch.randint(3, ORDINARY, (16, 24), generator=g)
+        dec[:, 0] = START
+        out = model(input_ids=ids, attention_mask=torch.ones_like(ids), decoder_input_ids=dec)
+        hook.remove()
+        h, std = cap[0], out.logits.std().item()
+        mu0 = h[:, 0].mean(0)
+        mu = h[:, 1:].reshape(-1, h.shape[-1]).mean(0)
+        v = mu - (mu.dot(mu0) / mu0.dot(mu0)) * mu0
+        w[EOS] += (eos_nudge * std) * v / v.dot(mu)
+    assert model.lm_head.weight.data_ptr() != model.shared.weight.data_ptr()
+    return model
+
+
+def text_ok(seqs, rel_gaps):
+    """Gaps >= 5x the tests' logits tolerance (1e-4 of max |logit|), 2..6 of 8 end early,
+    no empty output, full-length runs with >= 8 distinct ids, >= 60 distinct ids overall,
+    >= 95% of generated ids ordinary (< 32000)."""
+    gen = [t for s in seqs for t in s]
+    return (min(rel_gaps) >= 5e-4
+            and 2 <= sum(1 for s in seqs if s[-1] == EOS and len(s) < TEXT_MAX_NEW) <= 6
+            and min(len(s) for s in seqs) >= 2
+            and all(len(set(s)) >= 8 for s in seqs if len(s) == TEXT_MAX_NEW)
+            and len(set(gen)) >= 60
+            and sum(1 for t in gen if t < ORDINARY) >= 0.95 * len(gen))
+
+
+def make_text():
+    tok = text_tokenizer()
+    cfg = cfg_text_tiny()
+    dtype = torch.bfloat16
+    model = round_through(build_text_model(cfg, TEXT_SEED, TEXT_EOS_NUDGE), dtype)
+    folder = os.path.join(FIXTURES, "models", TEXT_NAME)
+    save_folder(model, folder, dtype=dtype)
+    files, tensors, _ = check_folder(folder, model, cfg, dtype)
+    shutil.copyfile(TOKENIZER_JSON, os.path.join(folder, "tokenizer.json"))
+
+    cases, seqs, gaps, rel_gaps, tf_diff = [], [], [], [], 0.0
+    for prompt in TEXT_PROMPTS:
+        ids = tok(prompt).input_ids
+        assert ids[-1] == EOS
+        s, logits = greedy(model, [ids], TEXT_MAX_NEW)
+        s = s[0]
+        steps = logits[0, : len(s)]
+        g = gaps_of(steps)
+        gaps.append(g.min().item())
+        rel_gaps.append(g.min().item() / steps.abs().max().item())
+        tf = teacher_forced(model, ids, [START] + s[:-1])
+        tf_diff = max(tf_diff, (tf - steps).abs().max().item())
+        enc = encoder_output(model, ids)
+        text = tok.decode(s, skip_special_tokens=True, clean_up_tokenization_spaces=False)
+        cases.append({"prompt": prompt, "input_ids": ids, "greedy_ids": s, "text": text,
+                      "encoder_output": enc.reshape(-1), "mean_pooled": enc.mean(0)})
+        seqs.append(s)
+    assert text_ok(seqs, rel_gaps), "text-tiny: TEXT_SEED no longer meets text_ok()"
+    assert all(c["text"].strip() for c in cases)
+
+    beams, beam_stable = [], True
+    for i in TEXT_BEAM_PROMPTS:
+        ids = tok(TEXT_PROMPTS[i]).input_ids
+        kw = dict(TEXT_BEAM_KWARGS, do_sample=False)
+        bs, sc = run_generate(model, [ids], kw)
+        bs_nc, sc_nc = run_generate(model, [ids], kw, use_cache=False)
+        beam_stable = beam_stable and bs == bs_nc and (sc - sc_nc).abs().max().item() < 1e-4
+        beams.append({"prompt": TEXT_PROMPTS[i], "kwargs": dict(TEXT_BEAM_KWARGS), "sequences": bs,
+                      "texts": [tok.decode(q, skip_special_tokens=True, clean_up_tokenization_spaces=False)
+                                for q in bs]})
+    result = {
+        "model": TEXT_NAME,
+        "transformers_version": transformers.__version__,
+        "torch_version": torch.__version__,
+        "max_new_tokens": TEXT_MAX_NEW,
+        "cases": cases,
+        "beam": beams,
+        "min_top2_gap": float(np.float32(min(gaps))),
+    }
+    path = os.path.join(FIXTURES, "reference", f"{TEXT_NAME}.text.json")
+    write_json(path, result)
+
+    gen = [t for s in seqs for t in s]
+    size = sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder))
+    print(f"== {TEXT_NAME}: min_top2_gap {min(gaps):.4g} (min gap / max|logit| {min(rel_gaps):.3g}); "
+          f"teacher-forced vs generate logits max diff {tf_diff:.2g}; generated ids < {ORDINARY}: "
+          f"{sum(1 for t in gen if t < ORDINARY)}/{len(gen)}, distinct {len(set(gen))}")
+    for c in cases:
+        s = c["greedy_ids"]
+        print(f"  in {len(c['input_ids']):3d} -> {len(s):2d} tokens, {len(set(s)):2d} distinct, "
+              f"eos {'yes' if s[-1] == EOS else 'no '}: {c['text'][:70]!r}")
+    for b in beams:
+        print(f"  beam lens {[len(q) for q in b['sequences']]}: {[t[:40] for t in b['texts']]}")
+    print(f"  beam stable without cache: {beam_stable}; folder {sorted(os.listdir(folder))} {size / 1e6:.2f} MB; "
+          f"{path}: {os.path.getsize(path) / 1e6:.2f} MB")
+
+
 # --------------------------------------------------------------------------- large
 
 # eos_nudge: with 32128 tokens the top logit sits ~4 std above the mean, so EOS
@@ -684,6 +848,8 @@ def main():
     ap.add_argument("--large", metavar="OUTDIR", help="build the flan-t5-small/base sized check into OUTDIR")
     ap.add_argument("--generate-only", action="store_true",
                     help="only rewrite reference/<name>.generate.json from the saved models")
+    ap.add_argument("--text-only", action="store_true",
+                    help="only rebuild models/text-tiny and reference/text-tiny.text.json")
     args = ap.parse_args()
     set_determinism()
     print(f"torch {torch.__version__}, transformers {transformers.__version__}, "
@@ -692,9 +858,12 @@ def main():
         make_large(args.large)
     elif args.generate_only:
         make_generate()
+    elif args.text_only:
+        make_text()
     else:
         make_small()
         make_generate()
+        make_text()
 
 
 if __name__ == "__main__":
