@@ -1,5 +1,8 @@
 // Hyper-parameters of a T5-family model, read from a Hugging Face `config.json`.
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The feed-forward activation, from `feed_forward_proj` (`"relu"`, `"gated-gelu"`, …).
 public enum T5Activation: String, Sendable, Equatable {
@@ -116,6 +119,10 @@ public struct T5Config: Sendable, Equatable, Codable {
             file = url.appendingPathComponent("config.json")
         }
         guard FileManager.default.fileExists(atPath: file.path) else {
+            // A folder we may not search hides config.json just as a missing file does; say which it is.
+            if access(file.path, F_OK) != 0, errno == EACCES {
+                throw ConfigError.unreadable(path: file.path, reason: String(cString: strerror(EACCES)))
+            }
             throw ConfigError.missingFile(path: file.path)
         }
         let data: Data
