@@ -57,9 +57,15 @@ seeds="$root/Fuzz/seeds/$target"
 regressions="$root/Tests/T5EngineTests/Fixtures/fuzz-corpus/$target"
 mkdir -p "$corpus" "$artifacts" "$seeds" "$regressions"
 
+# JSON-shaped targets get a dictionary of their keys and values (Fuzz/dicts/TARGET.dict).
+dict=()
+[[ -f "$root/Fuzz/dicts/$target.dict" ]] && dict=(-dict="$root/Fuzz/dicts/$target.dict")
+
 export T5_FUZZ_TARGET="$target"
+# Swift's own crash backtracer would take SIGABRT/SIGILL before libFuzzer, which then saves no crash input.
+export SWIFT_BACKTRACE="${SWIFT_BACKTRACE:-enable=no}"
 # detect_leaks=0: the process-wide caches (standard tokenizer) are intentional, not leaks.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1}"
 exec "$bin" "$corpus" "$seeds" "$regressions" \
   -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -timeout=20 \
-  -print_final_stats=1 -artifact_prefix="$artifacts/" "$@"
+  -print_final_stats=1 -artifact_prefix="$artifacts/" ${dict[@]+"${dict[@]}"} "$@"
