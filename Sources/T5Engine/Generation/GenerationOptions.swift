@@ -151,10 +151,11 @@ public struct GenerationConfigFile: Sendable, Equatable, Decodable {
     }
 
     /// Options with this file's values as defaults. `max_length` counts the decoder start token, as in transformers.
+    /// Clamped before subtracting: `max_length` is untrusted, and Int.min - 1 would trap.
     public func apply(to base: GenerationOptions = GenerationOptions()) -> GenerationOptions {
         var o = base
-        if let maxNewTokens { o.maxNewTokens = maxNewTokens } else if let maxLength { o.maxNewTokens = max(maxLength - 1, 0) }
-        if let minNewTokens { o.minNewTokens = minNewTokens } else if let minLength { o.minNewTokens = max(minLength - 1, 0) }
+        if let maxNewTokens { o.maxNewTokens = maxNewTokens } else if let maxLength { o.maxNewTokens = max(maxLength, 1) - 1 }
+        if let minNewTokens { o.minNewTokens = minNewTokens } else if let minLength { o.minNewTokens = max(minLength, 1) - 1 }
         if let numBeams { o.numBeams = numBeams }
         if let lengthPenalty { o.lengthPenalty = lengthPenalty }
         if let earlyStopping { o.earlyStopping = earlyStopping }
