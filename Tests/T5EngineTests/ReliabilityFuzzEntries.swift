@@ -35,7 +35,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     func run(_ data: Data) throws(FuzzInvariantViolation) -> FuzzOutcome {
         switch self {
         case .safetensors: return try Self.safetensors(data)
-        case .config: return Self.config(data)
+        case .config: return try Self.config(data)
         case .tokenizerJSON: return try Self.loadedTokenizer { () throws(TokenizerError) in try T5Tokenizer(tokenizerJSON: data, source: "fuzz.json") }
         case .spiece: return try Self.loadedTokenizer { () throws(TokenizerError) in try T5Tokenizer(sentencePieceModel: data, source: "fuzz.model") }
         case .encodeDecode: return try Self.encodeDecode(data)
@@ -110,15 +110,26 @@ enum FuzzTarget: String, CaseIterable, Sendable {
 
     // MARK: - config
 
-    private static func config(_ data: Data) -> FuzzOutcome {
+    private static func config(_ data: Data) throws(FuzzInvariantViolation) -> FuzzOutcome {
         do {
             let config = try T5Config.decode(data, path: "fuzz/config.json")
             // Everything derived from an accepted config must be computable without overflow.
             _ = try config.feedForward()
             _ = config.innerDim
-            let (layerWeights, overflow) = config.dModel.multipliedReportingOverflow(by: config.dFF)
-            _ = (layerWeights, overflow)
+            // Every relative position maps to a row of the bias table, in both stacks (the table is read by bucket).
+            for bidirectional in [true, false] {
+                for position in [0, 1, -1, 2, -2, 7, -7, 100, -100, 4096, -4096, 1 << 20, -(1 << 20)] {
+                    let b = relativePositionBucket(position, bidirectional: bidirectional,
+                                                   numBuckets: config.relativeAttentionNumBuckets,
+                                                   maxDistance: config.relativeAttentionMaxDistance)
+                    if b < 0 || b >= config.relativeAttentionNumBuckets {
+                        throw FuzzInvariantViolation(description: "bucket \(b) for position \(position) outside 0..<\(config.relativeAttentionNumBuckets)")
+                    }
+                }
+            }
             return .accepted
+        } catch let violation as FuzzInvariantViolation {
+            throw violation
         } catch {
             return .rejected(error)
         }

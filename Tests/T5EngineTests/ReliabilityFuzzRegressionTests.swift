@@ -57,3 +57,42 @@ import Testing
         #expect(throws: ConfigError.self) { _ = try GenerationConfigFile.load(directory: dir) }
     }
 }
+
+/// config: `relative_attention_num_buckets` 2 or 3 and `relative_attention_max_distance` at or below
+/// buckets / 2 passed validation, but the decoder's bucket formula then divided by zero (NaN → Int: a trap at the
+/// first forward pass) or went negative (bucket -99 for distance 1000 with 32 buckets and max distance 9: a read
+/// before the bias table). Found by reading the formula against the check, pinned by the config target's new
+/// bucket-range invariant; inputs in Fixtures/fuzz-corpus/config/.
+@Suite struct ReliabilityRelativeBucketTests {
+    @Test(arguments: [
+        ("buckets-2-nan-bucket.json", "relative_attention_num_buckets", "2", "4...4096"),
+        ("max-distance-below-decoder-max-exact.json", "relative_attention_max_distance", "9", "> relative_attention_num_buckets / 2"),
+        ("max-distance-equal-decoder-max-exact.json", "relative_attention_max_distance", "16", "> relative_attention_num_buckets / 2"),
+    ])
+    func configsWhoseBucketsLeaveTheTableAreRefused(_ file: String, _ field: String, _ value: String, _ allowed: String) throws {
+        let data = try ReliabilityFuzzRegressionTests.corpusFile(.config, file)
+        #expect(throws: ConfigError.outOfRange(path: "config.json", field: field, value: value, allowed: allowed)) {
+            _ = try T5Config.decode(data)
+        }
+    }
+
+    /// Every bucket count and max distance the check now admits (up to 64 buckets) keeps every position in the table.
+    @Test func everyAcceptedSmallConfigKeepsBucketsInRange() {
+        for buckets in 4...64 {
+            for maxDistance in (buckets / 2 + 1)...(buckets * 4) {
+                for bidirectional in [true, false] {
+                    for position in [-100_000, -1000, -129, -65, -17, -9, -3, -1, 0, 1, 3, 9, 17, 65, 129, 1000, 100_000] {
+                        let b = relativePositionBucket(position, bidirectional: bidirectional, numBuckets: buckets, maxDistance: maxDistance)
+                        #expect(b >= 0 && b < buckets, "buckets \(buckets), max \(maxDistance), position \(position) → \(b)")
+                        if b < 0 || b >= buckets { return }
+                    }
+                }
+            }
+        }
+    }
+
+    /// What the old check let through, shown on the formula itself.
+    @Test func theOldBoundaryProducedANegativeDecoderBucket() {
+        #expect(relativePositionBucket(-1000, bidirectional: false, numBuckets: 32, maxDistance: 9) < 0)
+    }
+}
