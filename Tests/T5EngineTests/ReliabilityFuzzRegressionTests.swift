@@ -96,3 +96,23 @@ import Testing
         #expect(relativePositionBucket(-1000, bidirectional: false, numBuckets: 32, maxDistance: 9) < 0)
     }
 }
+
+/// numReturnSequences had no upper bound when sampling. Int.max with 2 prompts overflowed `batch * rowsPerPrompt`
+/// (a trap) before the memory check, and 10^9 with max new tokens 0 built 10^9 empty results per prompt (an
+/// out-of-memory kill). Found reviewing how options size allocations; now capped like numBeams.
+@Suite struct ReliabilityReturnSequencesTests {
+    @Test(arguments: [(Int.max, 4), (1_000_000_000, 0), (1025, 4)])
+    func hugeNumReturnSequencesIsRefused(_ count: Int, _ maxNewTokens: Int) throws {
+        let model = try Fixtures.model("v11-gated")
+        var o = GenerationOptions(); o.doSample = true; o.numReturnSequences = count; o.maxNewTokens = maxNewTokens
+        #expect(throws: GenerationError.invalidOption(name: "numReturnSequences", value: "\(count)", reason: "must be between 1 and 1024")) {
+            _ = try model.generate(prompts: [[5, 1], [6, 1]], options: o)
+        }
+    }
+
+    @Test func theCapItselfIsAccepted() throws {
+        let model = try Fixtures.model("v11-gated")
+        var o = GenerationOptions(); o.doSample = true; o.numReturnSequences = 1024; o.maxNewTokens = 1; o.seed = 1
+        #expect(try model.generate(prompts: [[5, 1]], options: o)[0].count == 1024)
+    }
+}

@@ -58,7 +58,10 @@ public struct GenerationOptions: Sendable, Equatable {
         }
         guard numBeams >= 1, numBeams <= 256 else { throw bad("numBeams", numBeams, "must be between 1 and 256") }
         guard lengthPenalty.isFinite else { throw bad("lengthPenalty", lengthPenalty, "must be a finite number") }
-        guard numReturnSequences >= 1 else { throw bad("numReturnSequences", numReturnSequences, "must be >= 1") }
+        // Capped: it multiplies the batch (an unchecked product would overflow) and sizes the result arrays.
+        guard numReturnSequences >= 1, numReturnSequences <= 1024 else {
+            throw bad("numReturnSequences", numReturnSequences, "must be between 1 and 1024")
+        }
         if numBeams > 1 {
             guard numReturnSequences <= numBeams else {
                 throw bad("numReturnSequences", numReturnSequences, "must be <= numBeams (\(numBeams))")
