@@ -53,17 +53,13 @@ enum FuzzTarget: String, CaseIterable, Sendable {
 
     // MARK: - safetensors
 
-    /// One scratch folder per process: libFuzzer runs inputs one after another on one thread, and the tests
-    /// that replay corpora call this serially; a fresh file name per call keeps parallel test processes apart.
-    private static let scratch: URL = {
-        let base = FileManager.default.fileExists(atPath: "/dev/shm") ? URL(fileURLWithPath: "/dev/shm") : FileManager.default.temporaryDirectory
-        let dir = base.appendingPathComponent("t5-fuzz-\(getpid())-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir
-    }()
+    /// Where each input is written as a model folder: tmpfs when there is one, since libFuzzer writes thousands a second.
+    /// Each call makes and removes its own folder, so fuzzing processes and parallel tests never share one.
+    private static let scratch: URL = FileManager.default.fileExists(atPath: "/dev/shm")
+        ? URL(fileURLWithPath: "/dev/shm") : FileManager.default.temporaryDirectory
 
     private static func safetensors(_ data: Data) throws(FuzzInvariantViolation) -> FuzzOutcome {
-        let dir = scratch.appendingPathComponent(UUID().uuidString)
+        let dir = scratch.appendingPathComponent("t5-fuzz-\(getpid())-\(UUID().uuidString)")
         let file = dir.appendingPathComponent("model.safetensors")
         do {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
