@@ -58,7 +58,10 @@ public struct GenerationOptions: Sendable, Equatable {
         }
         guard numBeams >= 1, numBeams <= 256 else { throw bad("numBeams", numBeams, "must be between 1 and 256") }
         guard lengthPenalty.isFinite else { throw bad("lengthPenalty", lengthPenalty, "must be a finite number") }
-        guard numReturnSequences >= 1 else { throw bad("numReturnSequences", numReturnSequences, "must be >= 1") }
+        // Capped: it multiplies the batch (an unchecked product would overflow) and sizes the result arrays.
+        guard numReturnSequences >= 1, numReturnSequences <= 1024 else {
+            throw bad("numReturnSequences", numReturnSequences, "must be between 1 and 1024")
+        }
         if numBeams > 1 {
             guard numReturnSequences <= numBeams else {
                 throw bad("numReturnSequences", numReturnSequences, "must be <= numBeams (\(numBeams))")
@@ -151,10 +154,11 @@ public struct GenerationConfigFile: Sendable, Equatable, Decodable {
     }
 
     /// Options with this file's values as defaults. `max_length` counts the decoder start token, as in transformers.
+    /// Clamped before subtracting: `max_length` is untrusted, and Int.min - 1 would trap.
     public func apply(to base: GenerationOptions = GenerationOptions()) -> GenerationOptions {
         var o = base
-        if let maxNewTokens { o.maxNewTokens = maxNewTokens } else if let maxLength { o.maxNewTokens = max(maxLength - 1, 0) }
-        if let minNewTokens { o.minNewTokens = minNewTokens } else if let minLength { o.minNewTokens = max(minLength - 1, 0) }
+        if let maxNewTokens { o.maxNewTokens = maxNewTokens } else if let maxLength { o.maxNewTokens = max(maxLength, 1) - 1 }
+        if let minNewTokens { o.minNewTokens = minNewTokens } else if let minLength { o.minNewTokens = max(minLength, 1) - 1 }
         if let numBeams { o.numBeams = numBeams }
         if let lengthPenalty { o.lengthPenalty = lengthPenalty }
         if let earlyStopping { o.earlyStopping = earlyStopping }

@@ -1,5 +1,8 @@
 // Hyper-parameters of a T5-family model, read from a Hugging Face `config.json`.
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The feed-forward activation, from `feed_forward_proj` (`"relu"`, `"gated-gelu"`, …).
 public enum T5Activation: String, Sendable, Equatable {
@@ -116,6 +119,10 @@ public struct T5Config: Sendable, Equatable, Codable {
             file = url.appendingPathComponent("config.json")
         }
         guard FileManager.default.fileExists(atPath: file.path) else {
+            // A folder we may not search hides config.json just as a missing file does; say which it is.
+            if access(file.path, F_OK) != 0, errno == EACCES {
+                throw ConfigError.unreadable(path: file.path, reason: String(cString: strerror(EACCES)))
+            }
             throw ConfigError.missingFile(path: file.path)
         }
         let data: Data
@@ -170,7 +177,8 @@ public struct T5Config: Sendable, Equatable, Codable {
         try check(numDecoderLayers, "num_decoder_layers", max: l.layers)
         try check(numHeads, "num_heads", max: l.heads)
         try check(numHeads * dKV, "num_heads * d_kv", max: l.dimension * 4)
-        try check(relativeAttentionNumBuckets, "relative_attention_num_buckets", max: l.buckets, min: 2)
+        // At least 4, so the encoder's half of the buckets still has an exact bucket (max_exact >= 1).
+        try check(relativeAttentionNumBuckets, "relative_attention_num_buckets", max: l.buckets, min: 4)
         try check(relativeAttentionMaxDistance, "relative_attention_max_distance", max: 1 << 20, min: 1)
         try check(padTokenId, "pad_token_id", max: vocabSize - 1, min: 0)
         try check(eosTokenId, "eos_token_id", max: vocabSize - 1, min: 0)
@@ -178,11 +186,12 @@ public struct T5Config: Sendable, Equatable, Codable {
         guard layerNormEpsilon.isFinite, layerNormEpsilon > 0 else {
             throw ConfigError.outOfRange(path: path, field: "layer_norm_epsilon", value: "\(layerNormEpsilon)", allowed: "> 0")
         }
-        // max_exact = buckets/4 (bidirectional) must stay below max_distance, or the log-bucket formula divides by zero.
-        guard relativeAttentionMaxDistance > relativeAttentionNumBuckets / 4 else {
+        // max_exact is buckets/4 in the encoder and buckets/2 in the decoder; max_distance must exceed both, or the
+        // log-bucket formula divides by zero (NaN, a trap converting to Int) or goes negative (a read before the table).
+        guard relativeAttentionMaxDistance > relativeAttentionNumBuckets / 2 else {
             throw ConfigError.outOfRange(path: path, field: "relative_attention_max_distance",
                                          value: "\(relativeAttentionMaxDistance)",
-                                         allowed: "> relative_attention_num_buckets / 4")
+                                         allowed: "> relative_attention_num_buckets / 2")
         }
         _ = try feedForward(path: path)
     }

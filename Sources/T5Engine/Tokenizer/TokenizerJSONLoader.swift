@@ -28,7 +28,9 @@ enum TokenizerJSONLoader {
         if let n = file.normalizer { try appendNormalizer(n, to: &normalizer, source: source) }
         var preTokenizer: [PreTokenizerStep] = []
         if let p = file.preTokenizer { try appendPreTokenizer(p, to: &preTokenizer, source: source) }
-        let (prefix, suffix) = try template(file.postProcessor, source: source)
+        // Ids the tokenizer can name: model pieces, then added tokens (T5Tokenizer's table has this size).
+        let vocabularySize = max(model.pieces.count, (added.map(\.id).max() ?? -1) + 1)
+        let (prefix, suffix) = try template(file.postProcessor, vocabularySize: vocabularySize, source: source)
         return TokenizerDefinition(
             model: model, addedTokens: added, normalizer: normalizer, preTokenizer: preTokenizer,
             prefixIds: prefix, suffixIds: suffix, decoder: try decoder(file.decoder, source: source),
@@ -125,8 +127,10 @@ enum TokenizerJSONLoader {
         }
     }
 
+    /// The template's ids are appended to every encoding as they are, so each must lie in the vocabulary:
+    /// an id outside it would reach the model as an out-of-range embedding row.
     private static func template(
-        _ p: PostProcessorJSON?, source: String
+        _ p: PostProcessorJSON?, vocabularySize: Int, source: String
     ) throws(TokenizerError) -> ([Int], [Int]) {
         guard let p else { return ([], []) }
         guard p.type == "TemplateProcessing" else {
@@ -141,6 +145,10 @@ enum TokenizerJSONLoader {
             } else if let name = piece.specialToken?.id {
                 guard let ids = p.specialTokens?[name]?.ids else {
                     throw .malformedTokenizerJSON(path: source, reason: "template token \(name) has no ids")
+                }
+                if let bad = ids.first(where: { $0 < 0 || $0 >= vocabularySize }) {
+                    throw .malformedTokenizerJSON(
+                        path: source, reason: "template token \(name) has id \(bad), outside the vocabulary 0..<\(vocabularySize)")
                 }
                 if seenSequence { suffix += ids } else { prefix += ids }
             }
