@@ -150,7 +150,7 @@ enum LargeFixtures {
         var args = ["generate", "--model", dir.path, "--ids", "5,1"]
         if getuid() == 0 {
             guard FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else { return }
-            args = ["--reuid=65534", "--regid=65534", "--clear-groups", CLI.executable.path] + args
+            args = ["--reuid=65534", "--regid=65534", "--clear-groups", CLI.executable().path] + args
             let r = try runProcess(URL(fileURLWithPath: "/usr/bin/setpriv"), args)
             #expect(r.status != 0)
             #expect(r.stdout.isEmpty)
