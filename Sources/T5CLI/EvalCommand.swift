@@ -96,16 +96,14 @@ struct EvalCommand: AsyncParsableCommand {
     }
 
     private func loadItems() throws -> [(prompt: String, answer: String)] {
-        guard let bytes = FileManager.default.contents(atPath: data) else { throw ValidationError("--data \(data): cannot read it") }
         var out: [(String, String)] = []
-        for (n, line) in bytes.split(separator: UInt8(ascii: "\n")).enumerated() {
-            if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { continue }
-            guard let o = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
-                  let prompt = (o["prompt"] ?? o["question"]) as? String
-            else { throw ValidationError("--data \(data):\(n + 1): expected a JSON object with \"prompt\" and \"answer\"") }
+        for (n, o) in try readJSONLines(data, option: "--data") {
+            guard let prompt = (o["prompt"] ?? o["question"]) as? String else {
+                throw ValidationError("--data \(data):\(n): expected a JSON object with \"prompt\" and \"answer\"")
+            }
             let answer: String
-            if let s = o["answer"] as? String { answer = s } else if let n = o["answer"] as? NSNumber { answer = n.stringValue } else {
-                throw ValidationError("--data \(data):\(n + 1): missing \"answer\"")
+            if let s = o["answer"] as? String { answer = s } else if let number = o["answer"] as? NSNumber { answer = number.stringValue } else {
+                throw ValidationError("--data \(data):\(n): missing \"answer\"")
             }
             out.append((prompt, answer))
             if let limit, out.count >= limit { break }

@@ -130,14 +130,11 @@ struct GenerateCommand: AsyncParsableCommand {
     }
 
     private func runBatch(_ generator: T5Generator, options: GenerationOptions, file: String, directory: URL) async throws {
-        guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("--batch-file \(file): cannot read it") }
-        var items: [(object: [String: Any], prompt: String)] = []
-        for (n, line) in data.split(separator: UInt8(ascii: "\n")).enumerated() {
-            if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { continue }
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
-                  let prompt = (object["prompt"] ?? object["text"] ?? object["question"]) as? String
-            else { throw ValidationError("--batch-file \(file):\(n + 1): expected a JSON object with a \"prompt\" string") }
-            items.append((object, prompt))
+        let items = try readJSONLines(file, option: "--batch-file").map { line, object in
+            guard let prompt = (object["prompt"] ?? object["text"] ?? object["question"]) as? String else {
+                throw ValidationError("--batch-file \(file):\(line): expected a JSON object with a \"prompt\" string")
+            }
+            return (object: object, prompt: prompt)
         }
         if chainOfThought.reasons {
             let mode = try chainOfThought.mode(modelDirectory: directory)

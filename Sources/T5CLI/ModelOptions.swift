@@ -61,3 +61,18 @@ func jsonLine(_ object: [String: Any]) throws -> String {
 func writeOut(_ text: String) {
     FileHandle.standardOutput.write(Data(text.utf8))
 }
+
+/// The JSON objects of a JSON-lines file, with their 1-based line numbers; blank lines are skipped.
+/// `option` names the flag in errors ("--batch-file in.jsonl:3: …").
+func readJSONLines(_ path: String, option: String) throws -> [(line: Int, object: [String: Any])] {
+    guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("\(option) \(path): cannot read it") }
+    var out: [(Int, [String: Any])] = []
+    for (n, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+        if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { continue }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
+            throw ValidationError("\(option) \(path):\(n + 1): not a JSON object")
+        }
+        out.append((n + 1, object))
+    }
+    return out
+}
