@@ -39,7 +39,6 @@ struct EvalCommand: AsyncParsableCommand {
         let generator = try model.loadGenerator()
         let options = chainOfThought.samplingDefaults(try decoding.apply(to: generator.defaultOptions), decoding: decoding)
         let mode = try chainOfThought.mode(modelDirectory: try model.directory())
-        let builder = CoTPromptBuilder(mode: mode, inputBudget: chainOfThought.inputBudget)
         let start = ContinuousClock.now
         var predictions: [(text: String, answer: String, votes: Int)] = []
         var generatedTokens = 0
@@ -52,9 +51,8 @@ struct EvalCommand: AsyncParsableCommand {
                 generatedTokens += r.generatedTokens
             }
         } else {
-            let tokenizer = generator.tokenizer
-            let prompts = try tasks.map { t in
-                try builder.build(question: t.prompt) { (try? tokenizer.encodeWithEOS($0).count) ?? Int.max }.prompt
+            let prompts = try tasks.map {
+                try generator.cotPrompt(question: $0.prompt, mode: mode, inputBudget: chainOfThought.inputBudget).prompt
             }
             for chunk in stride(from: 0, to: prompts.count, by: batchSize) {
                 let slice = Array(prompts[chunk..<min(chunk + batchSize, prompts.count)])

@@ -133,11 +133,7 @@ public struct GenerationConfigFile: Sendable, Equatable, Decodable {
         topP = try c.decodeIfPresent(Float.self, forKey: .topP)
         repetitionPenalty = try c.decodeIfPresent(Float.self, forKey: .repetitionPenalty)
         noRepeatNgramSize = try c.decodeIfPresent(Int.self, forKey: .noRepeatNgramSize)
-        if let single = try? c.decodeIfPresent(Int.self, forKey: .eosTokenId) {
-            eosTokenId = single
-        } else if let list = try? c.decodeIfPresent([Int].self, forKey: .eosTokenId) {
-            eosTokenId = list.first
-        }
+        eosTokenId = c.decodeTokenId(forKey: .eosTokenId)
     }
 
     /// Reads `generation_config.json` from a model folder; nil when the folder has none.

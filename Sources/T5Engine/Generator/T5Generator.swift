@@ -49,9 +49,7 @@ public final class T5Generator: Sendable {
         guard selfConsistency >= 1 else {
             throw GenerationError.invalidOption(name: "selfConsistency", value: "\(selfConsistency)", reason: "must be >= 1")
         }
-        let builder = CoTPromptBuilder(mode: mode, inputBudget: inputBudget)
-        let tokenizer = self.tokenizer
-        let (prompt, used) = try builder.build(question: question) { (try? tokenizer.encodeWithEOS($0).count) ?? Int.max }
+        let (prompt, used) = try cotPrompt(question: question, mode: mode, inputBudget: inputBudget)
         var o = options ?? defaultOptions
         if selfConsistency > 1 {
             o.doSample = true
@@ -67,6 +65,15 @@ public final class T5Generator: Sendable {
             prompt: prompt, reasoning: AnswerExtraction.reasoning(from: winner), answer: answer, votes: votes,
             paths: paths, exemplarsUsed: used, promptTokens: g.promptTokens,
             generatedTokens: g.sequences.reduce(0) { $0 + $1.sequence.tokens.count }, timings: g.timings)
+    }
+
+    /// The prompt `reason` gives the model for `question`, fitted to `inputBudget` tokens of this tokenizer,
+    /// and how many few-shot exemplars it kept.
+    public func cotPrompt(question: String, mode: CoTMode, inputBudget: Int = 512) throws -> (prompt: String, exemplarsUsed: Int) {
+        let tokenizer = self.tokenizer
+        return try CoTPromptBuilder(mode: mode, inputBudget: inputBudget).build(question: question) {
+            (try? tokenizer.encodeWithEOS($0).count) ?? Int.max
+        }
     }
 
     /// The encoder's hidden states for `text`: per token (`[tokens, d_model]`) and mean-pooled.

@@ -101,13 +101,7 @@ public struct T5Config: Sendable, Equatable, Codable {
         tieWordEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) ?? true
         padTokenId = try c.decodeIfPresent(Int.self, forKey: .padTokenId) ?? 0
         // Some configs give a list of EOS ids; the first is the one T5 was trained with.
-        if let single = try? c.decodeIfPresent(Int.self, forKey: .eosTokenId) {
-            eosTokenId = single
-        } else if let list = try? c.decodeIfPresent([Int].self, forKey: .eosTokenId), let first = list.first {
-            eosTokenId = first
-        } else {
-            eosTokenId = 1
-        }
+        eosTokenId = c.decodeTokenId(forKey: .eosTokenId) ?? 1
         decoderStartTokenId = try c.decodeIfPresent(Int.self, forKey: .decoderStartTokenId) ?? padTokenId
     }
 
@@ -216,4 +210,13 @@ public struct T5Config: Sendable, Equatable, Codable {
 
     /// Width of the attention projections (`num_heads * d_kv`); need not equal `d_model`.
     public var innerDim: Int { numHeads * dKV }
+}
+
+extension KeyedDecodingContainer {
+    /// A token id given either as one integer or as a list (`"eos_token_id": [1]`); the list's first entry.
+    /// nil when absent or of another type.
+    func decodeTokenId(forKey key: Key) -> Int? {
+        if let single = try? decodeIfPresent(Int.self, forKey: key) { return single }
+        return (try? decodeIfPresent([Int].self, forKey: key))?.first
+    }
 }
