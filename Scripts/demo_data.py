@@ -317,14 +317,14 @@ def text_item(rng):
 # Mixture
 
 MIX = [  # (name, weight)
-    ("arith_cot", 0.36),
-    ("arith_direct", 0.18),
-    ("arith_fewshot", 0.06),
-    ("calc", 0.08),
-    ("compare_direct", 0.08),
-    ("compare_cot", 0.08),
-    ("text_direct", 0.08),
-    ("text_cot", 0.08),
+    ("arith_cot", 0.40),
+    ("arith_direct", 0.14),
+    ("arith_fewshot", 0.04),  # long inputs: a few % costs a third of the compute
+    ("calc", 0.14),           # single equations: the skill every rationale step needs
+    ("compare_direct", 0.07),
+    ("compare_cot", 0.07),
+    ("text_direct", 0.07),
+    ("text_cot", 0.07),
 ]
 
 

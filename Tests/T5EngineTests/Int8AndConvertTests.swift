@@ -47,16 +47,21 @@ import Testing
         }
     }
 
-    @Test func f32MatvecMatchesNaive() {
-        let out = 97, n = 203, w = Self.values(out * n, seed: 4), x = Self.values(n, seed: 5)
-        var y = [Float](repeating: 0, count: out)
+    /// The small-batch f32 kernel (decode steps, 1–16 rows): every row count exercises a different mix of the
+    /// four-row and one-row paths, an input width that is not a multiple of 16, and accumulation.
+    @Test(arguments: [1, 3, 4, 8, 13])
+    func f32SmallBatchMatchesNaive(rows: Int) {
+        let out = 97, n = 203, w = Self.values(out * n, seed: 4), x = Self.values(rows * n, seed: 5)
+        var y = [Float](repeating: 0.5, count: rows * out)
         let pool = WorkerPool(threads: 3)
         defer { pool.shutdown() }
-        f32Matvec(x, w, out: out, in: n, into: &y, accumulate: false, pool: pool)
-        for o in 0..<out {
-            var e: Double = 0
-            for i in 0..<n { e += Double(w[o * n + i]) * Double(x[i]) }
-            #expect(abs(Double(y[o]) - e) < 1e-4)
+        f32SmallBatch(x, rows: rows, w, out: out, in: n, into: &y, accumulate: true, pool: pool)
+        for r in 0..<rows {
+            for o in 0..<out {
+                var e: Double = 0.5
+                for i in 0..<n { e += Double(w[o * n + i]) * Double(x[r * n + i]) }
+                #expect(abs(Double(y[r * out + o]) - e) < 1e-4 * max(1, abs(e)), "row \(r) out \(o)")
+            }
         }
     }
 

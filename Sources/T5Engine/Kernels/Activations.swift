@@ -8,17 +8,32 @@ func activate(_ x: UnsafeMutablePointer<Float>, count n: Int, _ activation: T5Ac
     case .relu:
         for i in 0..<n { x[i] = max(x[i], 0) }
     case .gelu:
-        // Exact GELU: x·Φ(x) with erf.
+        // Exact GELU: x·Φ(x) with erf (original-T5 configs with `gelu` are rare; libm is fine here).
         for i in 0..<n { x[i] = 0.5 * x[i] * (1 + erf(x[i] * 0.70710678118654752)) }
     case .geluTanh:
-        // gelu_new: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
-        let c: Float = 0.7978845608028654
-        for i in 0..<n {
-            let v = x[i]
-            x[i] = 0.5 * v * (1 + tanh(c * (v + 0.044715 * v * v * v)))
-        }
+        // gelu_new: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), written as x·sigmoid(2·√(2/π)·(x + 0.044715·x³))
+        // (the same function: 0.5·(1 + tanh z) = sigmoid(2z)) so that it vectorises through exp16.
+        let c: Float = 2 * 0.7978845608028654
+        mapInPlace(x, count: n) { v in v * sigmoid16(c * (v + 0.044715 * v * v * v)) }
     case .silu:
-        for i in 0..<n { x[i] = x[i] / (1 + exp(-x[i])) }
+        mapInPlace(x, count: n) { v in v * sigmoid16(v) }
+    }
+}
+
+/// `x[i] = f(x[i])` 16 lanes at a time; the tail goes through the same function on a padded vector.
+@inline(__always)
+private func mapInPlace(_ x: UnsafeMutablePointer<Float>, count n: Int, _ f: (SIMD16<Float>) -> SIMD16<Float>) {
+    let raw = UnsafeMutableRawPointer(x)
+    var i = 0
+    while i + 16 <= n {
+        raw.storeBytes(of: f(raw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)), toByteOffset: 4 * i, as: SIMD16<Float>.self)
+        i += 16
+    }
+    if i < n {
+        var v = SIMD16<Float>()
+        for j in i..<n { v[j - i] = x[j] }
+        let r = f(v)
+        for j in i..<n { x[j] = r[j - i] }
     }
 }
 
@@ -32,4 +47,10 @@ func multiply(_ a: UnsafeMutablePointer<Float>, by b: UnsafePointer<Float>, coun
 @inline(__always)
 func scale(_ a: UnsafeMutablePointer<Float>, by s: Float, count n: Int) {
     for i in 0..<n { a[i] *= s }
+}
+
+/// `a += b`, elementwise (position bias onto a row of attention scores).
+@inline(__always)
+func add(_ b: UnsafePointer<Float>, to a: UnsafeMutablePointer<Float>, count n: Int) {
+    for i in 0..<n { a[i] += b[i] }
 }

@@ -59,8 +59,8 @@ struct LinearWeight: Sendable {
     }
 }
 
-/// Whether batch-1 f32 products use the engine's SIMD kernel on its worker pool (default) or OpenBLAS's sgemv
-/// (`T5_F32_GEMV=blas`, kept for comparison).
+/// Whether f32 products of up to `f32SmallBatchMaxRows` rows (decode steps) use the engine's SIMD kernel on its worker
+/// pool (default) or OpenBLAS's sgemv/sgemm (`T5_F32_GEMV=blas`, kept for comparison).
 let f32MatvecUsesPool = ProcessInfo.processInfo.environment["T5_F32_GEMV"] != "blas"
 
 /// `y[rows, out] = x[rows, in] · wᵀ (+ y when accumulate)`, dispatched on the weight's storage.
@@ -72,8 +72,8 @@ func linear(
     assert(out == w.outFeatures && inFeatures == w.inFeatures)
     switch w.storage {
     case .f32(let t):
-        if rows == 1 && f32MatvecUsesPool {
-            f32Matvec(x, t.pointer, out: out, in: inFeatures, into: y, accumulate: accumulate)
+        if rows <= f32SmallBatchMaxRows && f32MatvecUsesPool {
+            f32SmallBatch(x, rows: rows, t.pointer, out: out, in: inFeatures, into: y, accumulate: accumulate)
         } else {
             linear(x, rows: rows, t.pointer, out: out, in: inFeatures, into: y, accumulate: accumulate)
         }

@@ -53,4 +53,13 @@ struct PositionBiasTable {
     func bias(head h: Int, offset: Int) -> Float {
         values[h * width + offset - minOffset]
     }
+
+    /// `scores[j] += bias(head: h, offset: j - query)` for keys `j` in `0..<keys`: one contiguous run of the table.
+    @inline(__always)
+    func add(head h: Int, query: Int, keys: Int, to scores: UnsafeMutablePointer<Float>) {
+        precondition(-query >= minOffset && keys - 1 - query < minOffset + width, "offsets outside the bias table")
+        values.withUnsafeBufferPointer { v in
+            T5Engine.add(v.baseAddress! + h * width - query - minOffset, to: scores, count: keys)
+        }
+    }
 }

@@ -45,7 +45,7 @@ extension T5Model {
                     matmulTransposedB(q + off, lda: inner, k + off, ldb: inner, into: scores, ldc: n, m: n, n: n, k: dkv)
                     for i in 0..<n {
                         let row = scores + i * n
-                        for j in 0..<n { row[j] += bias.bias(head: head, offset: j - i) }
+                        bias.add(head: head, query: i, keys: n, to: row)
                         softmax(row, count: n)
                     }
                     // ctx_h[n, d_kv] = P · V_h
@@ -99,7 +99,7 @@ extension T5Model {
                     let kh = cacheK + b * maxSteps * inner + head * dkv
                     let vh = cacheV + b * maxSteps * inner + head * dkv
                     matvec(kh, lda: inner, rows: t + 1, cols: dkv, qh, into: scores)
-                    for j in 0...t { scores[j] += s.positionBias.bias(head: head, offset: j - t) }
+                    s.positionBias.add(head: head, query: t, keys: t + 1, to: scores)
                     softmax(scores, count: t + 1)
                     matvecTransposed(vh, lda: inner, rows: t + 1, cols: dkv, scores, into: ctx + b * inner + head * dkv)
                 }
