@@ -56,14 +56,14 @@ func f32Dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> F
     var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
     var i = 0
     while i + 64 <= n {
-        a0 += ar.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self) * br.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
-        a1 += ar.loadUnaligned(fromByteOffset: 4 * (i + 16), as: SIMD16<Float>.self) * br.loadUnaligned(fromByteOffset: 4 * (i + 16), as: SIMD16<Float>.self)
-        a2 += ar.loadUnaligned(fromByteOffset: 4 * (i + 32), as: SIMD16<Float>.self) * br.loadUnaligned(fromByteOffset: 4 * (i + 32), as: SIMD16<Float>.self)
-        a3 += ar.loadUnaligned(fromByteOffset: 4 * (i + 48), as: SIMD16<Float>.self) * br.loadUnaligned(fromByteOffset: 4 * (i + 48), as: SIMD16<Float>.self)
+        a0 = muladd(a0, ar.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self), br.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self))
+        a1 = muladd(a1, ar.loadUnaligned(fromByteOffset: 4 * (i + 16), as: SIMD16<Float>.self), br.loadUnaligned(fromByteOffset: 4 * (i + 16), as: SIMD16<Float>.self))
+        a2 = muladd(a2, ar.loadUnaligned(fromByteOffset: 4 * (i + 32), as: SIMD16<Float>.self), br.loadUnaligned(fromByteOffset: 4 * (i + 32), as: SIMD16<Float>.self))
+        a3 = muladd(a3, ar.loadUnaligned(fromByteOffset: 4 * (i + 48), as: SIMD16<Float>.self), br.loadUnaligned(fromByteOffset: 4 * (i + 48), as: SIMD16<Float>.self))
         i += 64
     }
     while i + 16 <= n {
-        a0 += ar.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self) * br.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
+        a0 = muladd(a0, ar.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self), br.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self))
         i += 16
     }
     var sum = ((a0 + a1) + (a2 + a3)).sum()
@@ -80,10 +80,10 @@ private func f32Dot4(_ w: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n: 
     var i = 0
     while i + 16 <= n {
         let wv = wr.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
-        a0 += wv * x0.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
-        a1 += wv * x1.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
-        a2 += wv * x2.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
-        a3 += wv * x3.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
+        a0 = muladd(a0, wv, x0.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self))
+        a1 = muladd(a1, wv, x1.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self))
+        a2 = muladd(a2, wv, x2.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self))
+        a3 = muladd(a3, wv, x3.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self))
         i += 16
     }
     var d = SIMD4<Float>(a0.sum(), a1.sum(), a2.sum(), a3.sum())

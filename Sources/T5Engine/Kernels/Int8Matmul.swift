@@ -80,14 +80,14 @@ private func dot1(_ w: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ n: Int) ->
     var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
     var i = 0
     while i + 64 <= n {
-        a0 += widenInt8(w.loadUnaligned(fromByteOffset: i, as: SIMD16<Int8>.self)) * xr.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
-        a1 += widenInt8(w.loadUnaligned(fromByteOffset: i + 16, as: SIMD16<Int8>.self)) * xr.loadUnaligned(fromByteOffset: 4 * (i + 16), as: SIMD16<Float>.self)
-        a2 += widenInt8(w.loadUnaligned(fromByteOffset: i + 32, as: SIMD16<Int8>.self)) * xr.loadUnaligned(fromByteOffset: 4 * (i + 32), as: SIMD16<Float>.self)
-        a3 += widenInt8(w.loadUnaligned(fromByteOffset: i + 48, as: SIMD16<Int8>.self)) * xr.loadUnaligned(fromByteOffset: 4 * (i + 48), as: SIMD16<Float>.self)
+        a0 = muladd(a0, widenInt8(w.loadUnaligned(fromByteOffset: i, as: SIMD16<Int8>.self)), xr.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self))
+        a1 = muladd(a1, widenInt8(w.loadUnaligned(fromByteOffset: i + 16, as: SIMD16<Int8>.self)), xr.loadUnaligned(fromByteOffset: 4 * (i + 16), as: SIMD16<Float>.self))
+        a2 = muladd(a2, widenInt8(w.loadUnaligned(fromByteOffset: i + 32, as: SIMD16<Int8>.self)), xr.loadUnaligned(fromByteOffset: 4 * (i + 32), as: SIMD16<Float>.self))
+        a3 = muladd(a3, widenInt8(w.loadUnaligned(fromByteOffset: i + 48, as: SIMD16<Int8>.self)), xr.loadUnaligned(fromByteOffset: 4 * (i + 48), as: SIMD16<Float>.self))
         i += 64
     }
     while i + 16 <= n {
-        a0 += widenInt8(w.loadUnaligned(fromByteOffset: i, as: SIMD16<Int8>.self)) * xr.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
+        a0 = muladd(a0, widenInt8(w.loadUnaligned(fromByteOffset: i, as: SIMD16<Int8>.self)), xr.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self))
         i += 16
     }
     var sum = ((a0 + a1) + (a2 + a3)).sum()
@@ -104,10 +104,10 @@ private func dot4(_ w: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ n: Int) ->
     var i = 0
     while i + 16 <= n {
         let wv = widenInt8(w.loadUnaligned(fromByteOffset: i, as: SIMD16<Int8>.self))
-        a0 += wv * x0.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
-        a1 += wv * x1.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
-        a2 += wv * x2.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
-        a3 += wv * x3.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
+        a0 = muladd(a0, wv, x0.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self))
+        a1 = muladd(a1, wv, x1.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self))
+        a2 = muladd(a2, wv, x2.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self))
+        a3 = muladd(a3, wv, x3.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self))
         i += 16
     }
     var d = SIMD4<Float>(a0.sum(), a1.sum(), a2.sum(), a3.sum())

@@ -7,7 +7,10 @@
 @inline(__always)
 func exp16(_ x: SIMD16<Float>) -> SIMD16<Float> {
     let lo: Float = -87.3, hi: Float = 88.3
-    let v = x.clamped(lowerBound: SIMD16(repeating: lo), upperBound: SIMD16(repeating: hi))
+    // Clamp with masks: `clamped(lowerBound:upperBound:)` stayed an out-of-line call in a profiled build.
+    var v = x
+    v.replace(with: lo, where: x .< lo)
+    v.replace(with: hi, where: x .> hi)
     // n = round(v / ln2): adding 1.5·2^23 rounds to an integer held in the low mantissa bits.
     let shifter: Float = 12_582_912
     let t = v * 1.442_695_04 + shifter
@@ -42,4 +45,16 @@ func exp1(_ x: Float) -> Float {
 @inline(__always)
 func sigmoid16(_ x: SIMD16<Float>) -> SIMD16<Float> {
     1 / (1 + exp16(-x))
+}
+
+/// `a + b·c` lane by lane: one fused multiply-add when the build targets a CPU with FMA (`T5_TARGET_CPU`, an
+/// AVX-512 or x86-64-v3+ target). Without a target flag the fused form would become a libm `fmaf` call per lane, so
+/// the portable build multiplies and adds.
+@inline(__always)
+func muladd(_ a: SIMD16<Float>, _ b: SIMD16<Float>, _ c: SIMD16<Float>) -> SIMD16<Float> {
+    #if T5_TARGET_CPU_SET
+    a.addingProduct(b, c)
+    #else
+    a + b * c
+    #endif
 }
