@@ -137,12 +137,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     private func dtypeDescription(_ model: T5Model) -> String {
-        let url = URL(fileURLWithPath: modelPath).appendingPathComponent("config.json")
-        guard let data = try? Data(contentsOf: url),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let q = object["t5_engine_dtype"] as? String
-        else { return "as saved (f32 or widened to f32)" }
-        return q
+        "weights held as \(model.linearWeightFormat)"
     }
 
     private func table(_ report: [String: Any], _ results: [[String: Any]]) -> String {

@@ -13,7 +13,7 @@ import Testing
         }
     }
 
-    @Test(arguments: [(1, 77), (3, 100), (5, 64), (12, 130)])
+    @Test(arguments: [(1, 77), (1, 512), (3, 100), (5, 64), (12, 130), (20, 130)])
     func int8LinearMatchesNaive(_ shape: (rows: Int, inFeatures: Int)) {
         let (rows, n) = shape, out = 300
         let w = Self.values(out * n, seed: 1), x = Self.values(rows * n, seed: 2)
@@ -24,8 +24,9 @@ import Testing
         defer { pool.shutdown() }
         q.withUnsafeBufferPointer { qp in
             scales.withUnsafeBufferPointer { sp in
-                let m = Int8Matrix(values: qp.baseAddress!, scales: sp.baseAddress!, outFeatures: out, inFeatures: n)
-                int8Linear(x, rows: rows, m, into: &y, accumulate: true, pool: pool)
+                let m = PackedMatrix(values: UnsafeRawPointer(qp.baseAddress!), format: .int8, scales: sp.baseAddress!,
+                                     outFeatures: out, inFeatures: n)
+                packedLinear(x, rows: rows, m, into: &y, accumulate: true, pool: pool)
             }
         }
         for r in 0..<rows {
@@ -33,6 +34,56 @@ import Testing
                 var expected: Double = 0.5
                 for i in 0..<n { expected += Double(q[o * n + i]) * Double(scales[o]) * Double(x[r * n + i]) }
                 #expect(abs(Double(y[r * out + o]) - expected) < 1e-4 * max(1, abs(expected)), "row \(r) out \(o)")
+            }
+        }
+    }
+
+    /// bf16 / f16 matrices used at half width: the kernels must equal the product with the exactly widened weights
+    /// (FloatWidening, checked bit for bit elsewhere), for the pool path (1, 3, 13 rows) and the sgemm path (20 rows).
+    @Test(arguments: [(PackedFormat.bf16, 1), (.bf16, 3), (.bf16, 20), (.f16, 1), (.f16, 13), (.f16, 20)])
+    func halfLinearMatchesWidenedWeights(_ shape: (format: PackedFormat, rows: Int)) {
+        let (format, rows) = shape, out = 70, n = 99
+        // Bit patterns spread over the whole format, subnormals included; no inf/NaN (they would poison every sum).
+        var bits = [UInt16](repeating: 0, count: out * n)
+        var s: UInt32 = 12345
+        for i in bits.indices {
+            s = s &* 1_103_515_245 &+ 12345
+            var b = UInt16(truncatingIfNeeded: s >> 8)
+            if format == .f16 { b = (b & 0x83FF) | (UInt16((s >> 3) % 23) << 10) }          // exponents 0...22: |w| < 2^8
+            else { b = (b & 0x807F) | (UInt16(100 + (s >> 3) % 40) << 7) }                  // exponents 100...139
+            bits[i] = b
+        }
+        let widened = bits.map { format == .f16 ? FloatWidening.float(fromF16: $0) : FloatWidening.float(fromBF16: $0) }
+        let x = Self.values(rows * n, seed: 9)
+        var y = [Float](repeating: 0.25, count: rows * out)
+        let pool = WorkerPool(threads: 2)
+        defer { pool.shutdown() }
+        bits.withUnsafeBytes { raw in
+            let m = PackedMatrix(values: raw.baseAddress!, format: format, scales: nil, outFeatures: out, inFeatures: n)
+            packedLinear(x, rows: rows, m, into: &y, accumulate: true, pool: pool)
+            var row = [Float](repeating: 0, count: n)
+            packedRow(m, out - 1, into: &row)
+            #expect(row == Array(widened[((out - 1) * n)...]), "row widening is exact")
+        }
+        for r in 0..<rows {
+            for o in 0..<out {
+                var e: Double = 0.25, mag: Double = 1
+                for i in 0..<n { e += Double(widened[o * n + i]) * Double(x[r * n + i]); mag += abs(Double(widened[o * n + i])) }
+                #expect(abs(Double(y[r * out + o]) - e) < 1e-5 * mag, "row \(r) out \(o)")
+            }
+        }
+    }
+
+    /// The SIMD widening of the kernels equals the scalar, exact widening bit for bit, for all 65,536 patterns.
+    @Test func simdHalfWideningIsExactForEveryBitPattern() {
+        let all = (0...UInt16.max).map { $0 }
+        all.withUnsafeBytes { raw in
+            for i in stride(from: 0, to: all.count, by: 16) {
+                let f16 = F16Elements.load16(raw.baseAddress!, i), bf16 = BF16Elements.load16(raw.baseAddress!, i)
+                for k in 0..<16 {
+                    #expect(f16[k].bitPattern == FloatWidening.float(fromF16: all[i + k]).bitPattern, "f16 \(all[i + k])")
+                    #expect(bf16[k].bitPattern == FloatWidening.float(fromBF16: all[i + k]).bitPattern, "bf16 \(all[i + k])")
+                }
             }
         }
     }

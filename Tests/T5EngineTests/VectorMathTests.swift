@@ -63,4 +63,13 @@ import Testing
             #expect(abs(Double(x[i]) - e) <= 1e-6 * max(1, abs(e)), "x \(v)")
         }
     }
+
+    @Test func foldedSumsEqualSeparateSums() {
+        var v = [SIMD16<Float>](repeating: SIMD16(), count: 4)
+        for k in 0..<4 {
+            for i in 0..<16 { v[k][i] = Float((i + 1) * (k + 3) % 17) - 8 }
+        }
+        let s = sums(v[0], v[1], v[2], v[3])
+        for k in 0..<4 { #expect(s[k] == v[k].sum(), "vector \(k)") }
+    }
 }

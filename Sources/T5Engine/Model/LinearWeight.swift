@@ -1,11 +1,12 @@
-// A linear layer's weight, `[out, in]` as PyTorch stores it (y = x·Wᵀ): f32 (BLAS / SIMD) or int8 with per-row scales.
-// The format is chosen by the checkpoint: an I8 tensor with an F32 `<name>_scale` next to it is int8 (see `t5 convert`).
+// A linear layer's weight, `[out, in]` as PyTorch stores it (y = x·Wᵀ): f32 (BLAS / SIMD), int8 with per-row scales,
+// or bf16 / f16 at half width. The format is the checkpoint's: an I8 tensor with an F32 `<name>_scale` next to it is
+// int8 (see `t5 convert`); BF16 / F16 matrices stay half width in memory, and f32 accumulation is used throughout.
 import Foundation
 
-/// Int8 values and their per-output-row scales, kept alive with the mapping they point into.
-struct Int8Tensor: @unchecked Sendable {
-    let matrix: Int8Matrix
-    let scales: FloatTensor
+/// Packed (int8 or half-precision) values, kept alive with the mapping they point into, and the int8 scales.
+struct PackedTensor: @unchecked Sendable {
+    let matrix: PackedMatrix
+    let scales: FloatTensor?
     /// The store whose mapping holds `matrix.values`.
     let owner: WeightStore
 }
@@ -13,28 +14,34 @@ struct Int8Tensor: @unchecked Sendable {
 struct LinearWeight: Sendable {
     enum Storage: Sendable {
         case f32(FloatTensor)
-        case int8(Int8Tensor)
+        /// int8 with per-row scales, or bf16 / f16 used at half width (widened inside the kernels).
+        case packed(PackedTensor)
     }
 
     let storage: Storage
     let outFeatures: Int
     let inFeatures: Int
 
-    /// The tensor `name` with shape `[out, in]`: int8 when stored as I8 (its scales in `<name>_scale`), otherwise
-    /// widened to (or served as) f32.
+    /// The tensor `name` with shape `[out, in]`: int8 when stored as I8 (its scales in `<name>_scale`), kept at half
+    /// width when stored as BF16 or F16, otherwise served as f32 (used in place from the mapping).
     static func load(_ store: WeightStore, _ name: String, out: Int, in inFeatures: Int) throws -> LinearWeight {
-        guard let info = store.info(name), info.dtype == .i8 else {
+        let format: PackedFormat
+        switch store.info(name)?.dtype {
+        case .i8?: format = .int8
+        case .bf16?: format = .bf16
+        case .f16?: format = .f16
+        default:
             let tensor = try store.floatTensor(name, shape: [out, inFeatures])
             return LinearWeight(storage: .f32(tensor), outFeatures: out, inFeatures: inFeatures)
         }
-        let (_, bytes) = try store.rawTensor(name)
+        let (info, bytes) = try store.rawTensor(name)
         guard info.shape == [out, inFeatures] else {
             throw WeightsError.shapeMismatch(name: name, expected: [out, inFeatures], actual: info.shape, path: store.directory.path)
         }
-        let scales = try store.floatTensor(scaleName(of: name), shape: [out])
-        let values = bytes.baseAddress.map { $0.assumingMemoryBound(to: Int8.self) } ?? UnsafePointer(bitPattern: 1)!
-        let matrix = Int8Matrix(values: values, scales: scales.pointer, outFeatures: out, inFeatures: inFeatures)
-        return LinearWeight(storage: .int8(Int8Tensor(matrix: matrix, scales: scales, owner: store)),
+        let scales = format == .int8 ? try store.floatTensor(scaleName(of: name), shape: [out]) : nil
+        let values = bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!
+        let matrix = PackedMatrix(values: values, format: format, scales: scales?.pointer, outFeatures: out, inFeatures: inFeatures)
+        return LinearWeight(storage: .packed(PackedTensor(matrix: matrix, scales: scales, owner: store)),
                             outFeatures: out, inFeatures: inFeatures)
     }
 
@@ -46,7 +53,7 @@ struct LinearWeight: Sendable {
     func row(_ r: Int, into dst: UnsafeMutablePointer<Float>) {
         switch storage {
         case .f32(let t): dst.update(from: t.pointer + r * inFeatures, count: inFeatures)
-        case .int8(let t): int8Row(t.matrix, r, into: dst)
+        case .packed(let t): packedRow(t.matrix, r, into: dst)
         }
     }
 
@@ -54,7 +61,15 @@ struct LinearWeight: Sendable {
     var storedBytes: Int {
         switch storage {
         case .f32: outFeatures * inFeatures * 4
-        case .int8: outFeatures * inFeatures + outFeatures * 4
+        case .packed(let t): outFeatures * inFeatures * t.matrix.format.elementBytes + (t.scales == nil ? 0 : outFeatures * 4)
+        }
+    }
+
+    /// How the weight is stored, for reports: "f32", "int8", "bf16" or "f16".
+    var formatName: String {
+        switch storage {
+        case .f32: "f32"
+        case .packed(let t): "\(t.matrix.format)"
         }
     }
 }
@@ -77,7 +92,7 @@ func linear(
         } else {
             linear(x, rows: rows, t.pointer, out: out, in: inFeatures, into: y, accumulate: accumulate)
         }
-    case .int8(let t):
-        int8Linear(x, rows: rows, t.matrix, into: y, accumulate: accumulate)
+    case .packed(let t):
+        packedLinear(x, rows: rows, t.matrix, into: y, accumulate: accumulate)
     }
 }

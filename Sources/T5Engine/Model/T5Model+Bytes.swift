@@ -16,4 +16,23 @@ extension T5Model {
         for b in w.decoder { total += attention(b.selfAttention) + attention(b.crossAttention) + feedForward(b.feedForward) }
         return total
     }
+
+    /// How the linear layers' matrices are held in memory ("f32", "int8", "bf16", "f16"; several joined by "+"
+    /// when a checkpoint mixes them).
+    public var linearWeightFormat: String {
+        let w = weights
+        var all = [w.shared, w.lmHead]
+        for b in w.encoder {
+            all += [b.selfAttention.q, b.selfAttention.k, b.selfAttention.v, b.selfAttention.o, b.feedForward.wi, b.feedForward.wo]
+            if let g = b.feedForward.wiGate { all.append(g) }
+        }
+        for b in w.decoder {
+            for a in [b.selfAttention, b.crossAttention] { all += [a.q, a.k, a.v, a.o] }
+            all += [b.feedForward.wi, b.feedForward.wo]
+            if let g = b.feedForward.wiGate { all.append(g) }
+        }
+        var names: [String] = []
+        for f in all.map(\.formatName) where !names.contains(f) { names.append(f) }
+        return names.joined(separator: "+")
+    }
 }

@@ -1,0 +1,279 @@
+// Products with weights stored narrower than f32 and widened on the fly: int8 (symmetric, one f32 scale per output row)
+// and half precision (bf16, f16), always with f32 activations and f32 accumulation.
+// Up to 16 rows (decode steps): hand-written SIMD dot products over the worker pool, each weight read once per step.
+// More rows (the encoder): panels of weights widened to f32, then sgemm.
+import CBLAS
+
+/// How the elements of a `PackedMatrix` are stored.
+enum PackedFormat: Sendable {
+    case int8, bf16, f16
+
+    var elementBytes: Int { self == .int8 ? 1 : 2 }
+}
+
+/// A `[out, in]` weight, row-major: `w[o, i] ≈ widen(values[o, i]) * (scales?[o] ?? 1)`.
+struct PackedMatrix {
+    let values: UnsafeRawPointer
+    let format: PackedFormat
+    /// Per-output-row scales (int8); nil for the half formats.
+    let scales: UnsafePointer<Float>?
+    let outFeatures: Int
+    let inFeatures: Int
+
+    @inline(__always)
+    func scale(_ o: Int) -> Float { scales?[o] ?? 1 }
+}
+
+// MARK: Widening, one format per type so that every kernel is specialised for its format.
+
+protocol PackedElements {
+    static var bytes: Int { get }
+    /// Elements `i..<i+16` of `p` as f32.
+    static func load16(_ p: UnsafeRawPointer, _ i: Int) -> SIMD16<Float>
+    /// Element `i` of `p` as f32.
+    static func load1(_ p: UnsafeRawPointer, _ i: Int) -> Float
+}
+
+enum Int8Elements: PackedElements {
+    static var bytes: Int { 1 }
+    @inline(__always) static func load16(_ p: UnsafeRawPointer, _ i: Int) -> SIMD16<Float> {
+        widenInt8(p.loadUnaligned(fromByteOffset: i, as: SIMD16<Int8>.self))
+    }
+    @inline(__always) static func load1(_ p: UnsafeRawPointer, _ i: Int) -> Float {
+        Float(p.load(fromByteOffset: i, as: Int8.self))
+    }
+}
+
+enum BF16Elements: PackedElements {
+    static var bytes: Int { 2 }
+    /// bfloat16 is the top half of an f32.
+    @inline(__always) static func load16(_ p: UnsafeRawPointer, _ i: Int) -> SIMD16<Float> {
+        let h = p.loadUnaligned(fromByteOffset: 2 * i, as: SIMD16<UInt16>.self)
+        var w = SIMD16<UInt32>()
+        for k in 0..<16 { w[k] = UInt32(h[k]) }
+        return unsafeBitCast(w &<< 16, to: SIMD16<Float>.self)
+    }
+    @inline(__always) static func load1(_ p: UnsafeRawPointer, _ i: Int) -> Float {
+        FloatWidening.float(fromBF16: p.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+    }
+}
+
+enum F16Elements: PackedElements {
+    static var bytes: Int { 2 }
+    /// IEEE binary16 to binary32 with integer operations and one multiply, exact for every value: the 15 low bits
+    /// shifted into place read as an f32 that is 2^-112 times the value (subnormal halves included), so multiplying
+    /// by 2^112 rebiases the exponent; infinities and NaNs get the all-ones exponent instead.
+    @inline(__always) static func load16(_ p: UnsafeRawPointer, _ i: Int) -> SIMD16<Float> {
+        let h = p.loadUnaligned(fromByteOffset: 2 * i, as: SIMD16<UInt16>.self)
+        var w = SIMD16<UInt32>()
+        for k in 0..<16 { w[k] = UInt32(h[k]) }
+        let magnitude = (w & 0x7FFF) &<< 13
+        let sign = (w & 0x8000) &<< 16
+        var bits = unsafeBitCast(unsafeBitCast(magnitude, to: SIMD16<Float>.self) * 0x1p112, to: SIMD16<UInt32>.self)
+        bits.replace(with: magnitude | 0x7F80_0000, where: magnitude .>= (0x7C00 << 13))
+        return unsafeBitCast(bits | sign, to: SIMD16<Float>.self)
+    }
+    @inline(__always) static func load1(_ p: UnsafeRawPointer, _ i: Int) -> Float {
+        FloatWidening.float(fromF16: p.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+    }
+}
+
+/// Widens 16 int8 lanes to f32. Lane by lane on purpose: the generic SIMD conversions
+/// (`SIMD16<Int32>(truncatingIfNeeded:)`, `SIMD16<Float>(_:)`) stayed out-of-line calls in a profiled release
+/// build, while this loop is vectorised to a sign-extend and a convert.
+@inline(__always)
+func widenInt8(_ v: SIMD16<Int8>) -> SIMD16<Float> {
+    var r = SIMD16<Float>()
+    for i in 0..<16 { r[i] = Float(v[i]) }
+    return r
+}
+
+// MARK: Products
+
+/// Everything a chunk of output rows needs; passed by pointer to the pool, so dispatch allocates nothing.
+private struct PackedJob {
+    let x: UnsafePointer<Float>
+    let rows: Int
+    let w: PackedMatrix
+    let y: UnsafeMutablePointer<Float>
+    let accumulate: Bool
+}
+
+/// Rows up to this many use the pool kernels; more go through widened panels and sgemm.
+let packedSmallBatchMaxRows = 16
+
+/// `y[rows, out] = x[rows, in] · wᵀ (+ y when accumulate)`.
+func packedLinear(
+    _ x: UnsafePointer<Float>, rows: Int, _ w: PackedMatrix, into y: UnsafeMutablePointer<Float>,
+    accumulate: Bool, pool: WorkerPool = .shared
+) {
+    if rows > packedSmallBatchMaxRows {
+        switch w.format {
+        case .int8: packedLinearBySgemm(Int8Elements.self, x, rows: rows, w, into: y, accumulate: accumulate)
+        case .bf16: packedLinearBySgemm(BF16Elements.self, x, rows: rows, w, into: y, accumulate: accumulate)
+        case .f16: packedLinearBySgemm(F16Elements.self, x, rows: rows, w, into: y, accumulate: accumulate)
+        }
+        return
+    }
+    var job = PackedJob(x: x, rows: rows, w: w, y: y, accumulate: accumulate)
+    // About 8 chunks per thread: enough to balance a preempted thread, few enough to keep claims cheap.
+    let chunk = max(16, w.outFeatures / (pool.threadCount * 8))
+    withUnsafePointer(to: &job) { p in
+        pool.parallelFor(count: w.outFeatures, chunk: chunk, context: UnsafeRawPointer(p)) { context, begin, end in
+            let job = context.assumingMemoryBound(to: PackedJob.self).pointee
+            switch job.w.format {
+            case .int8: packedRows(Int8Elements.self, job, begin, end)
+            case .bf16: packedRows(BF16Elements.self, job, begin, end)
+            case .f16: packedRows(F16Elements.self, job, begin, end)
+            }
+        }
+    }
+}
+
+/// Output rows `begin..<end` for every input row. One input row (batch-1 decode): four weight rows per pass, sharing
+/// the input loads and one combined reduction. More input rows: four input rows per pass over a weight row.
+@inline(__always)
+private func packedRows<E: PackedElements>(_: E.Type, _ job: PackedJob, _ begin: Int, _ end: Int) {
+    let n = job.w.inFeatures, out = job.w.outFeatures, rowBytes = n * E.bytes
+    var o = begin
+    if job.rows == 1 {
+        while o + 4 <= end {
+            var d = dot1x4(E.self, job.w.values + o * rowBytes, rowBytes, job.x, n)
+            if let s = job.w.scales { d *= UnsafeRawPointer(s + o).loadUnaligned(as: SIMD4<Float>.self) }
+            for i in 0..<4 { store(job.y + o + i, d[i], job.accumulate) }
+            o += 4
+        }
+    }
+    while o < end {
+        let wRow = job.w.values + o * rowBytes
+        let s = job.w.scale(o)
+        var r = 0
+        while r + 4 <= job.rows {
+            let d = dot4(E.self, wRow, job.x + r * n, n)
+            for i in 0..<4 { store(job.y + (r + i) * out + o, s * d[i], job.accumulate) }
+            r += 4
+        }
+        while r < job.rows {
+            store(job.y + r * out + o, s * dot1(E.self, wRow, job.x + r * n, n), job.accumulate)
+            r += 1
+        }
+        o += 1
+    }
+}
+
+@inline(__always)
+private func store(_ p: UnsafeMutablePointer<Float>, _ v: Float, _ accumulate: Bool) {
+    p.pointee = accumulate ? p.pointee + v : v
+}
+
+/// Σ w[i]·x[i] over `n` packed weights; four accumulators hide the add latency.
+@inline(__always)
+private func dot1<E: PackedElements>(_: E.Type, _ w: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ n: Int) -> Float {
+    let xr = UnsafeRawPointer(x)
+    var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
+    var i = 0
+    while i + 64 <= n {
+        a0 = muladd(a0, E.load16(w, i), xr.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self))
+        a1 = muladd(a1, E.load16(w, i + 16), xr.loadUnaligned(fromByteOffset: 4 * (i + 16), as: SIMD16<Float>.self))
+        a2 = muladd(a2, E.load16(w, i + 32), xr.loadUnaligned(fromByteOffset: 4 * (i + 32), as: SIMD16<Float>.self))
+        a3 = muladd(a3, E.load16(w, i + 48), xr.loadUnaligned(fromByteOffset: 4 * (i + 48), as: SIMD16<Float>.self))
+        i += 64
+    }
+    while i + 16 <= n {
+        a0 = muladd(a0, E.load16(w, i), xr.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self))
+        i += 16
+    }
+    var sum = ((a0 + a1) + (a2 + a3)).sum()
+    while i < n { sum += E.load1(w, i) * x[i]; i += 1 }
+    return sum
+}
+
+/// The dot products of one packed weight row with four consecutive input rows, widening each weight once.
+@inline(__always)
+private func dot4<E: PackedElements>(_: E.Type, _ w: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ n: Int) -> SIMD4<Float> {
+    let x0 = UnsafeRawPointer(x), x1 = UnsafeRawPointer(x + n), x2 = UnsafeRawPointer(x + 2 * n), x3 = UnsafeRawPointer(x + 3 * n)
+    var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
+    var i = 0
+    while i + 16 <= n {
+        let wv = E.load16(w, i)
+        a0 = muladd(a0, wv, x0.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self))
+        a1 = muladd(a1, wv, x1.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self))
+        a2 = muladd(a2, wv, x2.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self))
+        a3 = muladd(a3, wv, x3.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self))
+        i += 16
+    }
+    var d = sums(a0, a1, a2, a3)
+    while i < n {
+        let wf = E.load1(w, i)
+        d += SIMD4(wf * x[i], wf * x[n + i], wf * x[2 * n + i], wf * x[3 * n + i])
+        i += 1
+    }
+    return d
+}
+
+/// The dot products of four consecutive packed weight rows (`rowBytes` apart) with one input row, loading the input once.
+@inline(__always)
+private func dot1x4<E: PackedElements>(
+    _: E.Type, _ w: UnsafeRawPointer, _ rowBytes: Int, _ x: UnsafePointer<Float>, _ n: Int
+) -> SIMD4<Float> {
+    let xr = UnsafeRawPointer(x)
+    let w0 = w, w1 = w + rowBytes, w2 = w + 2 * rowBytes, w3 = w + 3 * rowBytes
+    var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
+    var i = 0
+    while i + 16 <= n {
+        let xv = xr.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
+        a0 = muladd(a0, E.load16(w0, i), xv)
+        a1 = muladd(a1, E.load16(w1, i), xv)
+        a2 = muladd(a2, E.load16(w2, i), xv)
+        a3 = muladd(a3, E.load16(w3, i), xv)
+        i += 16
+    }
+    var d = sums(a0, a1, a2, a3)
+    while i < n {
+        d += SIMD4(E.load1(w0, i), E.load1(w1, i), E.load1(w2, i), E.load1(w3, i)) * x[i]
+        i += 1
+    }
+    return d
+}
+
+/// Many rows: widen a panel of output rows to f32 and let sgemm do the arithmetic; the widening is
+/// `out·in` work against `rows·out·in` for the product.
+private func packedLinearBySgemm<E: PackedElements>(
+    _: E.Type, _ x: UnsafePointer<Float>, rows: Int, _ w: PackedMatrix, into y: UnsafeMutablePointer<Float>, accumulate: Bool
+) {
+    let n = w.inFeatures, out = w.outFeatures
+    let panel = min(out, 256)
+    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: panel * n)
+    defer { scratch.deallocate() }
+    var o0 = 0
+    while o0 < out {
+        let p = min(panel, out - o0)
+        for o in 0..<p {
+            widenRow(E.self, w, o0 + o, into: scratch + o * n)
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(p), Int32(n),
+                    1, x, Int32(n), scratch, Int32(n), accumulate ? 1 : 0, y + o0, Int32(out))
+        o0 += p
+    }
+}
+
+/// `dst = widen(values[row]) * scale(row)`: one row as f32 (the embedding lookup, the sgemm panels).
+func packedRow(_ w: PackedMatrix, _ row: Int, into dst: UnsafeMutablePointer<Float>) {
+    switch w.format {
+    case .int8: widenRow(Int8Elements.self, w, row, into: dst)
+    case .bf16: widenRow(BF16Elements.self, w, row, into: dst)
+    case .f16: widenRow(F16Elements.self, w, row, into: dst)
+    }
+}
+
+@inline(__always)
+private func widenRow<E: PackedElements>(_: E.Type, _ w: PackedMatrix, _ row: Int, into dst: UnsafeMutablePointer<Float>) {
+    let n = w.inFeatures, s = w.scale(row), src = w.values + row * n * E.bytes
+    let d = UnsafeMutableRawPointer(dst)
+    var i = 0
+    while i + 16 <= n {
+        d.storeBytes(of: E.load16(src, i) * s, toByteOffset: 4 * i, as: SIMD16<Float>.self)
+        i += 16
+    }
+    while i < n { dst[i] = E.load1(src, i) * s; i += 1 }
+}
