@@ -13,7 +13,7 @@ import Testing
         }
     }
 
-    @Test(arguments: [(1, 77), (1, 512), (3, 100), (5, 64), (12, 130), (20, 130)])
+    @Test(arguments: [(1, 77), (1, 512), (3, 100), (5, 64), (12, 130), (21, 130), (300, 40)])
     func int8LinearMatchesNaive(_ shape: (rows: Int, inFeatures: Int)) {
         let (rows, n) = shape, out = 300
         let w = Self.values(out * n, seed: 1), x = Self.values(rows * n, seed: 2)
@@ -39,8 +39,8 @@ import Testing
     }
 
     /// bf16 / f16 matrices used at half width: the kernels must equal the product with the exactly widened weights
-    /// (FloatWidening, checked bit for bit elsewhere), for the pool path (1, 3, 13 rows) and the sgemm path (20 rows).
-    @Test(arguments: [(PackedFormat.bf16, 1), (.bf16, 3), (.bf16, 20), (.f16, 1), (.f16, 13), (.f16, 20)])
+    /// (FloatWidening, checked bit for bit elsewhere), for the pool path (1, 3, 13, 20, 23 rows) and the sgemm path (257, 260 rows).
+    @Test(arguments: [(PackedFormat.bf16, 1), (.bf16, 3), (.bf16, 20), (.bf16, 260), (.f16, 1), (.f16, 13), (.f16, 23), (.f16, 257)])
     func halfLinearMatchesWidenedWeights(_ shape: (format: PackedFormat, rows: Int)) {
         let (format, rows) = shape, out = 70, n = 99
         // Bit patterns spread over the whole format, subnormals included; no inf/NaN (they would poison every sum).
