@@ -21,7 +21,8 @@ Setup (outside the repository, pinned):
 Usage:
   T5_TARGET_CPU=skylake-avx512 swift build -c release --scratch-path .build-perf-v4
   .build-perf-v4/release/t5 convert --model M --out M-int8 --dtype int8
-  /work/venv-peers/bin/python Scripts/bench_peers.py --model M --int8-model M-int8 \
+  .build-perf-v4/release/t5 convert --model M --out M-bf16 --dtype bf16
+  /work/venv-peers/bin/python Scripts/bench_peers.py --model M --int8-model M-int8 --bf16-model M-bf16 \
       --t5 .build-perf-v4/release/t5 --reference M.json --out bench-out/small
 """
 import argparse
@@ -229,6 +230,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", required=True, help="Hugging Face T5 folder (f32)")
     ap.add_argument("--int8-model", help="the same model converted by `t5 convert --dtype int8`")
+    ap.add_argument("--bf16-model", help="the same model converted by `t5 convert --dtype bf16` (held half width)")
     ap.add_argument("--t5", default=".build-perf-v4/release/t5", help="the t5 executable (release build)")
     ap.add_argument("--reference", help="make_fixtures.py --large JSON, for teacher-forced int8 agreement")
     ap.add_argument("--prompt-len", type=int, default=64)
@@ -258,6 +260,8 @@ def main():
     rows["swift-t5 f32"] = run_engine(args, args.model, "f32")
     if args.int8_model:
         rows["swift-t5 int8"] = run_engine(args, args.int8_model, "int8")
+    if args.bf16_model:
+        rows["swift-t5 bf16"] = run_engine(args, args.bf16_model, "bf16")
     rows["transformers f32"] = peer("transformers")
     rows["ctranslate2 f32"] = peer("ct2:float32")
     rows["ctranslate2 int8"] = peer("ct2:int8")
@@ -299,6 +303,10 @@ def write_report(args, rows):
         ratios += [f"int8 decode b1 vs ctranslate2 int8: {i8['decode_tok_s'] / ct8['decode_tok_s']:.2f}x",
                    f"int8 tok/s b8 vs transformers: {i8['batch8_tok_s'] / tf['batch8_tok_s']:.2f}x",
                    f"int8 peak RSS / weight bytes: {i8['peak_rss_bytes'] / i8['weight_bytes']:.2f}"]
+    if "swift-t5 bf16" in rows:
+        h = rows["swift-t5 bf16"]
+        ratios += [f"bf16 decode b1 vs transformers: {h['decode_tok_s'] / tf['decode_tok_s']:.2f}x",
+                   f"bf16 peak RSS / weight bytes: {h['peak_rss_bytes'] / h['weight_bytes']:.2f}"]
     text = head + "\n" + "\n".join(lines) + "\n\nRatios (same run): " + "; ".join(ratios) + "\n"
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     open(args.out + ".md", "w").write(text)

@@ -10,9 +10,12 @@ Task families
   calc        single-step "What is 23 + 48?" drills (direct)
   compare     yes/no and which-is-larger questions (CoT and direct)
   text        reverse / alphabetically sort a short list of words (CoT and direct)
+  extract     list the numbers of a word problem in order (reading digits off the input)
+  repeat      copy a word problem verbatim (the copying every rationale step does)
 """
 
 import random
+import re
 
 # --------------------------------------------------------------------------
 # Chain-of-thought triggers seen in training (zero-shot CoT).  The first one is
@@ -29,6 +32,16 @@ ARITH_DIRECT_TEMPLATES = [
     "{q}\nAnswer with a number.",
     "Question: {q}\nAnswer:",
     "Solve this math word problem: {q}",
+]
+
+EXTRACT_TEMPLATES = [
+    "{q}\nList the numbers in the question.",
+    "Which numbers appear in this text, in order? {q}",
+]
+
+REPEAT_TEMPLATES = [
+    "Repeat this text: {q}",
+    "{q}\nCopy the question exactly.",
 ]
 
 GENERIC_DIRECT_TEMPLATES = [
@@ -317,14 +330,16 @@ def text_item(rng):
 # Mixture
 
 MIX = [  # (name, weight)
-    ("arith_cot", 0.40),
-    ("arith_direct", 0.14),
-    ("arith_fewshot", 0.04),  # long inputs: a few % costs a third of the compute
+    ("arith_cot", 0.38),
+    ("arith_direct", 0.10),
+    ("arith_fewshot", 0.03),  # long inputs: a few % costs a third of the compute
     ("calc", 0.14),           # single equations: the skill every rationale step needs
-    ("compare_direct", 0.07),
-    ("compare_cot", 0.07),
-    ("text_direct", 0.07),
-    ("text_cot", 0.07),
+    ("extract", 0.09),        # list a problem's numbers in order: reading multi-digit numbers off the input
+    ("repeat", 0.04),         # copy a problem verbatim: the copying every rationale does
+    ("compare_direct", 0.055),
+    ("compare_cot", 0.055),
+    ("text_direct", 0.055),
+    ("text_cot", 0.055),
 ]
 
 
@@ -361,6 +376,15 @@ class Mixture:
                 ex = [self._wp(rng) for _ in range(k)]
             return {"family": kind, "input": fewshot_prompt(ex, p["question"]),
                     "target": cot_target(p["reasoning"], p["answer"])}
+        if kind == "extract":
+            p = self._wp(rng)
+            nums = re.findall(r"\d+", p["question"])
+            return {"family": kind, "input": rng.choice(EXTRACT_TEMPLATES).format(q=p["question"]),
+                    "target": ", ".join(nums)}
+        if kind == "repeat":
+            p = self._wp(rng)
+            return {"family": kind, "input": rng.choice(REPEAT_TEMPLATES).format(q=p["question"]),
+                    "target": p["question"]}
         if kind == "calc":
             q, a = calc_drill(rng)
             return {"family": kind, "input": q, "target": a}

@@ -487,6 +487,20 @@ def stage_eval(a):
                         "text": tok.decode(g, skip_special_tokens=True)})
     write_jsonl(os.path.join(a.out, "heldout_reference.jsonl"), ref)
     log(f"wrote {len(ref)} reference generations")
+    if "f32" in models:
+        # The full-precision weights as a complete model folder too (tokenizer, held-out set, PyTorch's greedy ids),
+        # so the Swift engine can be checked on them: T5_DEMO_DIR=<workdir>/final-f32 T5_FULL_DEMO_CHECK=1 swift test
+        f32_dir = os.path.join(a.workdir, "final-f32")
+        for f in os.listdir(a.out):
+            if f not in ("model.safetensors", "config.json", "generation_config.json", "heldout_reference.jsonl",
+                         "README.md"):
+                shutil.copy(os.path.join(a.out, f), os.path.join(f32_dir, f))
+        model_gc = os.path.join(a.out, "generation_config.json")
+        shutil.copy(model_gc, os.path.join(f32_dir, "generation_config.json"))
+        ref32 = [{"prompt_ids": pid, "greedy_ids": g, "text": tok.decode(g, skip_special_tokens=True)}
+                 for form, _, _ in forms for (pid, g) in gen[("f32", form)]]
+        write_jsonl(os.path.join(f32_dir, "heldout_reference.jsonl"), ref32)
+        log(f"wrote {len(ref32)} f32 reference generations to {f32_dir}")
     # show a few samples
     for (pid, g), r in list(zip(gen[("shipped", "cot")], heldout))[:3]:
         log("Q:", r["cot_prompt"].replace("\n", " | "))
@@ -518,8 +532,8 @@ def main():
     ap.add_argument("--ckpt-minutes", dest="ckpt_minutes", type=float, default=4.0)
     ap.add_argument("--max-new", dest="max_new", type=int, default=128)
     ap.add_argument("--fewshot-n", dest="fewshot_n", type=int, default=200)
-    ap.add_argument("--ship-dtype", dest="ship_dtype", default="float32", choices=["float32", "float16"],
-                    help="dtype of the shipped model.safetensors (f32 fits the 25 MB budget)")
+    ap.add_argument("--ship-dtype", dest="ship_dtype", default="float16", choices=["float32", "float16"],
+                    help="dtype of the shipped model.safetensors (float16 halves it; the engine keeps f16 at half width)")
     ap.add_argument("--eval-limit", dest="eval_limit", type=int, default=0,
                     help="debug: evaluate only the first N held-out rows per family")
     a = ap.parse_args()

@@ -1,6 +1,7 @@
 // The shipped demo model (Models/demo-t5) against the PyTorch outputs recorded when it was trained:
 // tokenizer ids and greedy ids on held-out prompts, and the quick-start command's CoT output.
-// CI checks the first rows; T5_FULL_DEMO_CHECK=1 checks all 1,200 (use a release build).
+// CI checks the first rows; T5_FULL_DEMO_CHECK=1 checks all 1,200 (use a release build); T5_DEMO_DIR points it at
+// another folder laid out the same way.
 import Foundation
 import Testing
 @testable import T5Engine
@@ -20,8 +21,11 @@ struct DemoHeldoutItem: Decodable {
 }
 
 enum Demo {
-    static let directory = Fixtures.root.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Models/demo-t5")
+    /// Models/demo-t5, or `T5_DEMO_DIR` (e.g. the training run's full-precision folder, which the training script
+    /// gives its own heldout_reference.jsonl).
+    static let directory = ProcessInfo.processInfo.environment["T5_DEMO_DIR"].map { URL(fileURLWithPath: $0) }
+        ?? Fixtures.root.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Models/demo-t5")
 
     static func lines<T: Decodable>(_ name: String, as: T.Type) throws -> [T] {
         let data = try Data(contentsOf: directory.appendingPathComponent(name))
