@@ -98,15 +98,19 @@ import Testing
         }
     }
 
-    /// The small-batch f32 kernel (decode steps, 1–16 rows): every row count exercises a different mix of the
-    /// four-row and one-row paths, an input width that is not a multiple of 16, and accumulation.
-    @Test(arguments: [1, 3, 4, 8, 13])
-    func f32SmallBatchMatchesNaive(rows: Int) {
+    /// f32 weights through the engine's kernels: every row count exercises a different path (one row; 2-16 rows in
+    /// fours and ones; 17-256 rows in 4x4 blocks; sgemm beyond), with an input width that is not a multiple of 16 and
+    /// accumulation.
+    @Test(arguments: [1, 3, 4, 8, 13, 21, 300])
+    func f32LinearMatchesNaive(rows: Int) {
         let out = 97, n = 203, w = Self.values(out * n, seed: 4), x = Self.values(rows * n, seed: 5)
         var y = [Float](repeating: 0.5, count: rows * out)
         let pool = WorkerPool(threads: 3)
         defer { pool.shutdown() }
-        f32SmallBatch(x, rows: rows, w, out: out, in: n, into: &y, accumulate: true, pool: pool)
+        w.withUnsafeBytes { raw in
+            let m = PackedMatrix(values: raw.baseAddress!, format: .f32, scales: nil, outFeatures: out, inFeatures: n)
+            packedLinear(x, rows: rows, m, into: &y, accumulate: true, pool: pool)
+        }
         for r in 0..<rows {
             for o in 0..<out {
                 var e: Double = 0.5

@@ -1,11 +1,19 @@
-// Weights stored narrower than f32 (int8 with per-row scales, bf16, f16) and their exact widening to f32, 16 lanes
-// at a time; the kernels in PackedMatmul.swift are specialised per format through `PackedElements`.
+// How the kernels of PackedMatmul.swift read weights: f32 as stored, or narrower (int8 with per-row scales, bf16, f16)
+// widened exactly to f32 16 lanes at a time. The kernels are specialised per format through `PackedElements`.
 
 /// How the elements of a `PackedMatrix` are stored.
 enum PackedFormat: Sendable {
     case int8, bf16, f16
+    /// Plain f32, so that f32 weights share the kernels (nothing to widen).
+    case f32
 
-    var elementBytes: Int { self == .int8 ? 1 : 2 }
+    var elementBytes: Int {
+        switch self {
+        case .int8: 1
+        case .bf16, .f16: 2
+        case .f32: 4
+        }
+    }
 }
 
 /// A `[out, in]` weight, row-major: `w[o, i] ≈ widen(values[o, i]) * (scales?[o] ?? 1)`.
@@ -29,6 +37,16 @@ protocol PackedElements {
     static func load16(_ p: UnsafeRawPointer, _ i: Int) -> SIMD16<Float>
     /// Element `i` of `p` as f32.
     static func load1(_ p: UnsafeRawPointer, _ i: Int) -> Float
+}
+
+enum F32Elements: PackedElements {
+    static var bytes: Int { 4 }
+    @inline(__always) static func load16(_ p: UnsafeRawPointer, _ i: Int) -> SIMD16<Float> {
+        p.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
+    }
+    @inline(__always) static func load1(_ p: UnsafeRawPointer, _ i: Int) -> Float {
+        p.loadUnaligned(fromByteOffset: 4 * i, as: Float.self)
+    }
 }
 
 enum Int8Elements: PackedElements {

@@ -1,7 +1,8 @@
-// Products with weights stored narrower than f32 and widened on the fly: int8 (symmetric, one f32 scale per output row)
-// and half precision (bf16, f16), always with f32 activations and f32 accumulation.
+// Every linear layer's product: f32 weights, or weights stored narrower and widened on the fly (int8, symmetric with one
+// f32 scale per output row; bf16; f16), always with f32 activations and f32 accumulation.
 // Up to 256 rows (decode steps, short prompts): hand-written SIMD kernels over the worker pool, each weight read from
-// memory once per call. More rows (long prompts, big batches): panels of weights widened to f32, then sgemm.
+// memory once per call. More rows (long prompts, big batches): sgemm, on panels of widened weights if not f32.
+// OpenBLAS's sgemm repacks the whole weight matrix on every call: at 8 rows that cost more than the product itself.
 import CBLAS
 
 /// Everything a chunk of output rows needs; passed by pointer to the pool, so dispatch allocates nothing.
@@ -13,18 +14,25 @@ private struct PackedJob {
     let accumulate: Bool
 }
 
-/// Rows up to this many use the pool kernels; more go through widened panels and sgemm, whose cache blocking wins
+/// Rows up to this many use the pool kernels; more go to sgemm (on widened panels unless f32), whose cache blocking wins
 /// once the input rows no longer fit in L2 (the pool kernels stream all of them once per four weight rows).
-/// At 256 rows both took the same time (flan-t5-small int8 encoder, 2 threads).
-let packedSmallBatchMaxRows = 256
+/// Measured on flan-t5-small, 2 threads: f32 weights are as fast through sgemm at 64 encoder rows and faster at 256
+/// (73 vs 83 ms), so f32 leaves the pool after decode-sized batches; narrower weights gain from skipping the widened
+/// copy (int8, 64 rows: 20 vs 39 ms) and break even at 256.
+@inline(__always)
+func poolMaxRows(_ format: PackedFormat) -> Int { format == .f32 ? 16 : 256 }
 
 /// `y[rows, out] = x[rows, in] · wᵀ (+ y when accumulate)`.
 func packedLinear(
     _ x: UnsafePointer<Float>, rows: Int, _ w: PackedMatrix, into y: UnsafeMutablePointer<Float>,
     accumulate: Bool, pool: WorkerPool = .shared
 ) {
-    if rows > packedSmallBatchMaxRows {
+    if rows > poolMaxRows(w.format) {
         switch w.format {
+        case .f32:
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(w.outFeatures), Int32(w.inFeatures),
+                        1, x, Int32(w.inFeatures), w.values.assumingMemoryBound(to: Float.self), Int32(w.inFeatures),
+                        accumulate ? 1 : 0, y, Int32(w.outFeatures))
         case .int8: packedLinearBySgemm(Int8Elements.self, x, rows: rows, w, into: y, accumulate: accumulate)
         case .bf16: packedLinearBySgemm(BF16Elements.self, x, rows: rows, w, into: y, accumulate: accumulate)
         case .f16: packedLinearBySgemm(F16Elements.self, x, rows: rows, w, into: y, accumulate: accumulate)
@@ -38,6 +46,7 @@ func packedLinear(
         pool.parallelFor(count: w.outFeatures, chunk: chunk, context: UnsafeRawPointer(p)) { context, begin, end in
             let job = context.assumingMemoryBound(to: PackedJob.self).pointee
             switch job.w.format {
+            case .f32: packedRows(F32Elements.self, job, begin, end)
             case .int8: packedRows(Int8Elements.self, job, begin, end)
             case .bf16: packedRows(BF16Elements.self, job, begin, end)
             case .f16: packedRows(F16Elements.self, job, begin, end)
@@ -47,8 +56,9 @@ func packedLinear(
 }
 
 /// Output rows `begin..<end` for every input row.
-/// - One input row (batch-1 decode): four weight rows per pass, sharing the input loads and one combined reduction.
-/// - Up to 16 (decode steps of a batch): each weight row against four input rows at a time, widened once per pass.
+/// - Up to 16 (decode steps): each weight row against four input rows at a time (widened once per four), then one by
+///   one. At batch 1 this is one sequential stream per weight row, which measured faster than reading four weight rows
+///   side by side (flan-t5-small, 2 threads: f32 228 vs 157 tok/s, int8 432 vs 350, bf16 285 vs 226).
 /// - More (the encoder): blocks of four weight rows against four input rows (sixteen accumulators), so each weight
 ///   vector is widened once per four input rows and each input vector loaded once per four weight rows. Measured on
 ///   flan-t5-small int8, 2 threads: 64-token encoder 39 → 20 ms against widened panels + sgemm; at 8 rows the simpler
@@ -57,14 +67,7 @@ func packedLinear(
 private func packedRows<E: PackedElements>(_: E.Type, _ job: PackedJob, _ begin: Int, _ end: Int) {
     let n = job.w.inFeatures, out = job.w.outFeatures, rowBytes = n * E.bytes
     var o = begin
-    if job.rows == 1 {
-        while o + 4 <= end {
-            var d = dot1x4(E.self, job.w.values + o * rowBytes, rowBytes, job.x, n)
-            if let s = job.w.scales { d *= UnsafeRawPointer(s + o).loadUnaligned(as: SIMD4<Float>.self) }
-            store4(job.y + o, d, job.accumulate)
-            o += 4
-        }
-    } else if job.rows > 16 {
+    if job.rows > 16 {
         while o + 4 <= end {
             let w = job.w.values + o * rowBytes
             let s = job.w.scales.map { UnsafeRawPointer($0 + o).loadUnaligned(as: SIMD4<Float>.self) } ?? SIMD4(repeating: 1)
@@ -78,7 +81,9 @@ private func packedRows<E: PackedElements>(_: E.Type, _ job: PackedJob, _ begin:
                 r += 4
             }
             while r < job.rows {
-                store4(job.y + r * out + o, dot1x4(E.self, w, rowBytes, job.x + r * n, n) * s, job.accumulate)
+                let d = SIMD4(dot1(E.self, w, job.x + r * n, n), dot1(E.self, w + rowBytes, job.x + r * n, n),
+                              dot1(E.self, w + 2 * rowBytes, job.x + r * n, n), dot1(E.self, w + 3 * rowBytes, job.x + r * n, n))
+                store4(job.y + r * out + o, d * s, job.accumulate)
                 r += 1
             }
             o += 4
@@ -192,31 +197,6 @@ private func dot4<E: PackedElements>(_: E.Type, _ w: UnsafeRawPointer, _ x: Unsa
     return d
 }
 
-/// The dot products of four consecutive packed weight rows (`rowBytes` apart) with one input row, loading the input once.
-@inline(__always)
-private func dot1x4<E: PackedElements>(
-    _: E.Type, _ w: UnsafeRawPointer, _ rowBytes: Int, _ x: UnsafePointer<Float>, _ n: Int
-) -> SIMD4<Float> {
-    let xr = UnsafeRawPointer(x)
-    let w0 = w, w1 = w + rowBytes, w2 = w + 2 * rowBytes, w3 = w + 3 * rowBytes
-    var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
-    var i = 0
-    while i + 16 <= n {
-        let xv = xr.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
-        a0 = muladd(a0, E.load16(w0, i), xv)
-        a1 = muladd(a1, E.load16(w1, i), xv)
-        a2 = muladd(a2, E.load16(w2, i), xv)
-        a3 = muladd(a3, E.load16(w3, i), xv)
-        i += 16
-    }
-    var d = sums(a0, a1, a2, a3)
-    while i < n {
-        d += SIMD4(E.load1(w0, i), E.load1(w1, i), E.load1(w2, i), E.load1(w3, i)) * x[i]
-        i += 1
-    }
-    return d
-}
-
 /// Many rows: widen a panel of output rows to f32 and let sgemm do the arithmetic; the widening is
 /// `out·in` work against `rows·out·in` for the product.
 private func packedLinearBySgemm<E: PackedElements>(
@@ -241,6 +221,7 @@ private func packedLinearBySgemm<E: PackedElements>(
 /// `dst = widen(values[row]) * scale(row)`: one row as f32 (the embedding lookup, the sgemm panels).
 func packedRow(_ w: PackedMatrix, _ row: Int, into dst: UnsafeMutablePointer<Float>) {
     switch w.format {
+    case .f32: widenRow(F32Elements.self, w, row, into: dst)
     case .int8: widenRow(Int8Elements.self, w, row, into: dst)
     case .bf16: widenRow(BF16Elements.self, w, row, into: dst)
     case .f16: widenRow(F16Elements.self, w, row, into: dst)

@@ -74,9 +74,9 @@ struct LinearWeight: Sendable {
     }
 }
 
-/// Whether f32 products of up to `f32SmallBatchMaxRows` rows (decode steps) use the engine's SIMD kernel on its worker
-/// pool (default) or OpenBLAS's sgemv/sgemm (`T5_F32_GEMV=blas`, kept for comparison).
-let f32MatvecUsesPool = ProcessInfo.processInfo.environment["T5_F32_GEMV"] != "blas"
+/// Whether f32 products use the engine's kernels (the worker pool for decode-sized batches, then sgemm;
+/// the default) or OpenBLAS's sgemv/sgemm for every row count (`T5_F32_GEMV=blas`, kept for comparison).
+let f32UsesEngineKernels = ProcessInfo.processInfo.environment["T5_F32_GEMV"] != "blas"
 
 /// `y[rows, out] = x[rows, in] · wᵀ (+ y when accumulate)`, dispatched on the weight's storage.
 @inline(__always)
@@ -87,8 +87,9 @@ func linear(
     assert(out == w.outFeatures && inFeatures == w.inFeatures)
     switch w.storage {
     case .f32(let t):
-        if rows <= f32SmallBatchMaxRows && f32MatvecUsesPool {
-            f32SmallBatch(x, rows: rows, t.pointer, out: out, in: inFeatures, into: y, accumulate: accumulate)
+        if f32UsesEngineKernels {
+            let m = PackedMatrix(values: UnsafeRawPointer(t.pointer), format: .f32, scales: nil, outFeatures: out, inFeatures: inFeatures)
+            packedLinear(x, rows: rows, m, into: y, accumulate: accumulate)
         } else {
             linear(x, rows: rows, t.pointer, out: out, in: inFeatures, into: y, accumulate: accumulate)
         }
