@@ -239,7 +239,8 @@ def stage_train(a):
     t_last_ck = time.time()
     t0 = time.time()
     run_loss, run_n = 0.0, 0
-    while step < a.steps:
+    last = min(a.steps, a.stop_at) if a.stop_at else a.steps
+    while step < last:
         ids, att, lab = stream.batch(step)
         for g in opt.param_groups:
             g["lr"] = lr_at(step, a)
@@ -261,13 +262,13 @@ def stage_train(a):
             log(f"step {step}/{a.steps} loss {run_loss / run_n:.4f} lr {lr_at(step, a):.2e} "
                 f"{elapsed / step:.2f}s/step elapsed {elapsed / 60:.1f}min")
             run_loss, run_n = 0.0, 0
-        if step % a.probe_every == 0 or step == a.steps:
+        if step % a.probe_every == 0 or step == last:
             model.eval()
             acc = quick_probe(model, sp, probe)
             model.train()
             log(f"probe step {step}: zero-shot CoT acc on {len(probe)} held-out = {acc:.3f}")
             t0 = time.time()  # do not count probing as training time
-        if time.time() - t_last_ck > a.ckpt_minutes * 60 or step == a.steps:
+        if time.time() - t_last_ck > a.ckpt_minutes * 60 or step == last:
             save()
             t_last_ck = time.time()
             log(f"checkpoint saved at step {step}")
@@ -352,6 +353,8 @@ def stage_export(a):
     model.generation_config.decoder_start_token_id = 0
     model.generation_config.eos_token_id = 1
     model.generation_config.pad_token_id = 0
+    # CoT rationales run to ~60 tokens; without this the engine's default budget would cut them short.
+    model.generation_config.max_new_tokens = a.max_new
     if a.ship_dtype == "float16":
         model = model.half()
     model.save_pretrained(out, safe_serialization=True)
@@ -525,6 +528,8 @@ def main():
     ap.add_argument("--warmup", type=int, default=200)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
+    ap.add_argument("--stop-at", dest="stop_at", type=int, default=0,
+                    help="end training at this step (the learning-rate schedule still spans --steps)")
     ap.add_argument("--no-bf16", dest="bf16", action="store_false",
                     help="train in plain f32 instead of bf16 autocast")
     ap.add_argument("--log-every", dest="log_every", type=int, default=20)
