@@ -63,10 +63,7 @@ enum BF16Elements: PackedElements {
     static var bytes: Int { 2 }
     /// bfloat16 is the top half of an f32.
     @inline(__always) static func load16(_ p: UnsafeRawPointer, _ i: Int) -> SIMD16<Float> {
-        let h = p.loadUnaligned(fromByteOffset: 2 * i, as: SIMD16<UInt16>.self)
-        var w = SIMD16<UInt32>()
-        for k in 0..<16 { w[k] = UInt32(h[k]) }
-        return unsafeBitCast(w &<< 16, to: SIMD16<Float>.self)
+        unsafeBitCast(halfBits16(p, i) &<< 16, to: SIMD16<Float>.self)
     }
     @inline(__always) static func load1(_ p: UnsafeRawPointer, _ i: Int) -> Float {
         FloatWidening.float(fromBF16: p.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
@@ -81,9 +78,7 @@ enum F16Elements: PackedElements {
     /// (`vcvtph2ps`), a float-multiply rebias and a mask-select version all ran 4-20× slower on checkpoints with a few
     /// subnormal weights per thousand (as real f16 files have) or on the mask handling.
     @inline(__always) static func load16(_ p: UnsafeRawPointer, _ i: Int) -> SIMD16<Float> {
-        let h = p.loadUnaligned(fromByteOffset: 2 * i, as: SIMD16<UInt16>.self)
-        var w = SIMD16<UInt32>()
-        for k in 0..<16 { w[k] = UInt32(h[k]) }
+        let w = halfBits16(p, i)
         let magnitude = (w & 0x7FFF) &<< 13
         let sign = (w & 0x8000) &<< 16
         let infOrNaN = (magnitude &+ 0x0080_0000) &>> 28            // 1 when the half exponent is 31
@@ -97,6 +92,16 @@ enum F16Elements: PackedElements {
     @inline(__always) static func load1(_ p: UnsafeRawPointer, _ i: Int) -> Float {
         FloatWidening.float(fromF16: p.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
     }
+}
+
+/// 16-bit elements `i..<i+16` of `p`, zero-extended to 32-bit lanes (lane by lane: the loop vectorises to one
+/// zero-extending move).
+@inline(__always)
+private func halfBits16(_ p: UnsafeRawPointer, _ i: Int) -> SIMD16<UInt32> {
+    let h = p.loadUnaligned(fromByteOffset: 2 * i, as: SIMD16<UInt16>.self)
+    var w = SIMD16<UInt32>()
+    for k in 0..<16 { w[k] = UInt32(h[k]) }
+    return w
 }
 
 /// Widens 16 int8 lanes to f32. Lane by lane on purpose: the generic SIMD conversions
