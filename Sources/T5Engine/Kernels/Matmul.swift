@@ -42,7 +42,7 @@ func matmul(
 /// OpenBLAS's threads, which then spin against the engine's worker pool for the rest of the decode step.
 @inline(__always)
 func matvec(_ a: UnsafePointer<Float>, lda: Int, rows m: Int, cols n: Int, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
-    for i in 0..<m { y[i] = f32Dot(a + i * lda, x, n) }
+    for i in 0..<m { y[i] = packedDot(F32Elements.self, UnsafeRawPointer(a + i * lda), x, n) }
 }
 
 /// `y[n] = a[m, n]ᵀ · x[m]` over rows `lda` apart (attention weights times cached values); a SIMD loop, as `matvec`.
@@ -61,26 +61,4 @@ func matvecTransposed(_ a: UnsafePointer<Float>, lda: Int, rows m: Int, cols n: 
         }
         while j < n { y[j] += x[i] * a[i * lda + j]; j += 1 }
     }
-}
-
-/// Σ a[i]·b[i]; four accumulators hide the add latency.
-@inline(__always)
-func f32Dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-    let ar = UnsafeRawPointer(a), br = UnsafeRawPointer(b)
-    var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
-    var i = 0
-    while i + 64 <= n {
-        a0 = muladd(a0, ar.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self), br.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self))
-        a1 = muladd(a1, ar.loadUnaligned(fromByteOffset: 4 * (i + 16), as: SIMD16<Float>.self), br.loadUnaligned(fromByteOffset: 4 * (i + 16), as: SIMD16<Float>.self))
-        a2 = muladd(a2, ar.loadUnaligned(fromByteOffset: 4 * (i + 32), as: SIMD16<Float>.self), br.loadUnaligned(fromByteOffset: 4 * (i + 32), as: SIMD16<Float>.self))
-        a3 = muladd(a3, ar.loadUnaligned(fromByteOffset: 4 * (i + 48), as: SIMD16<Float>.self), br.loadUnaligned(fromByteOffset: 4 * (i + 48), as: SIMD16<Float>.self))
-        i += 64
-    }
-    while i + 16 <= n {
-        a0 = muladd(a0, ar.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self), br.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self))
-        i += 16
-    }
-    var sum = ((a0 + a1) + (a2 + a3)).sum()
-    while i < n { sum += a[i] * b[i]; i += 1 }
-    return sum
 }

@@ -81,8 +81,8 @@ private func packedRows<E: PackedElements>(_: E.Type, _ job: PackedJob, _ begin:
                 r += 4
             }
             while r < job.rows {
-                let d = SIMD4(dot1(E.self, w, job.x + r * n, n), dot1(E.self, w + rowBytes, job.x + r * n, n),
-                              dot1(E.self, w + 2 * rowBytes, job.x + r * n, n), dot1(E.self, w + 3 * rowBytes, job.x + r * n, n))
+                let d = SIMD4(packedDot(E.self, w, job.x + r * n, n), packedDot(E.self, w + rowBytes, job.x + r * n, n),
+                              packedDot(E.self, w + 2 * rowBytes, job.x + r * n, n), packedDot(E.self, w + 3 * rowBytes, job.x + r * n, n))
                 store4(job.y + r * out + o, d * s, job.accumulate)
                 r += 1
             }
@@ -100,7 +100,7 @@ private func packedRows<E: PackedElements>(_: E.Type, _ job: PackedJob, _ begin:
             r += 4
         }
         while r < job.rows {
-            store(job.y + r * out + o, s * dot1(E.self, wRow, job.x + r * n, n), job.accumulate)
+            store(job.y + r * out + o, s * packedDot(E.self, wRow, job.x + r * n, n), job.accumulate)
             r += 1
         }
         o += 1
@@ -152,9 +152,9 @@ private func store4(_ p: UnsafeMutablePointer<Float>, _ v: SIMD4<Float>, _ accum
     raw.storeBytes(of: accumulate ? raw.loadUnaligned(as: SIMD4<Float>.self) + v : v, as: SIMD4<Float>.self)
 }
 
-/// Σ w[i]·x[i] over `n` packed weights; four accumulators hide the add latency.
+/// Σ w[i]·x[i] over `n` packed weights; four accumulators hide the add latency. (Also the attention's f32 dot product.)
 @inline(__always)
-private func dot1<E: PackedElements>(_: E.Type, _ w: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ n: Int) -> Float {
+func packedDot<E: PackedElements>(_: E.Type, _ w: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ n: Int) -> Float {
     let xr = UnsafeRawPointer(x)
     var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
     var i = 0
