@@ -33,14 +33,7 @@ let parityCases: [(model: String, reference: String)] = [
         let (name, refName) = split(pair)
         let model = try Fixtures.model(name), ref = try Fixtures.reference(refName)
         for (i, single) in ref.single.enumerated() {
-            let session = try DecodingSession(model: model, prompts: [ref.prompts[i]], maxSteps: single.stepLogits.count)
-            var token = model.config.decoderStartTokenId
-            for (step, expected) in single.stepLogits.enumerated() {
-                try session.step([token])
-                let (err, scale) = maxAbsError(session.logits(row: 0), expected)
-                #expect(err <= relativeTolerance * scale, "\(name) prompt \(i) step \(step): logits max abs err \(err), scale \(scale)")
-                token = single.greedyIds[step]
-            }
+            try expectStepLogitsMatch(model, prompt: ref.prompts[i], single, "\(name) prompt \(i)")
         }
     }
 

@@ -17,14 +17,7 @@ struct LargeParityTests {
         for (i, single) in ref.single.enumerated() {
             let ours = try model.generateGreedy(prompts: [ref.prompts[i]], maxNewTokens: ref.maxNewTokens)[0]
             #expect(ours == single.greedyIds, "\(name) prompt \(i)")
-            let session = try DecodingSession(model: model, prompts: [ref.prompts[i]], maxSteps: max(1, single.stepLogits.count))
-            var token = model.config.decoderStartTokenId
-            for (step, expected) in single.stepLogits.enumerated() {
-                try session.step([token])
-                let (err, scale) = maxAbsError(session.logits(row: 0), expected)
-                #expect(err <= relativeTolerance * scale, "\(name) prompt \(i) step \(step): \(err) vs scale \(scale)")
-                token = single.greedyIds[step]
-            }
+            try expectStepLogitsMatch(model, prompt: ref.prompts[i], single, "\(name) prompt \(i)")
         }
         if let batch = ref.batch {
             let ours = try model.generateGreedy(prompts: batch.promptIndices.map { ref.prompts[$0] }, maxNewTokens: ref.maxNewTokens)

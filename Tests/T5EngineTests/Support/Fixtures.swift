@@ -1,5 +1,6 @@
 // Locates and decodes the reference fixtures recorded from transformers (Scripts/make_fixtures.py).
 import Foundation
+import Testing
 @testable import T5Engine
 
 enum Fixtures {
@@ -62,6 +63,19 @@ struct Reference: Decodable {
     enum CodingKeys: String, CodingKey {
         case model, prompts, single, batch
         case maxNewTokens = "max_new_tokens", minTop2Gap = "min_top2_gap"
+    }
+}
+
+/// Teacher forcing: feeds PyTorch's greedy ids to a session one step at a time and expects every step's logits within
+/// `relativeTolerance` of the recorded ones.
+func expectStepLogitsMatch(_ model: T5Model, prompt: [Int], _ single: Reference.Single, _ label: String) throws {
+    let session = try DecodingSession(model: model, prompts: [prompt], maxSteps: max(1, single.stepLogits.count))
+    var token = model.config.decoderStartTokenId
+    for (step, expected) in single.stepLogits.enumerated() {
+        try session.step([token])
+        let (err, scale) = maxAbsError(session.logits(row: 0), expected)
+        #expect(err <= relativeTolerance * scale, "\(label) step \(step): logits max abs err \(err), scale \(scale)")
+        token = single.greedyIds[step]
     }
 }
 
