@@ -236,14 +236,20 @@ def round_through(model, dtype):
     return model
 
 
-def greedy(model, prompts, max_new):
-    """Greedy generate on right-padded prompts; returns (trimmed ids per row, logits per step [B,V])."""
+def right_padded(prompts):
+    """(input_ids, attention_mask) for prompts of different lengths, padded on the right with PAD."""
     n = max(len(p) for p in prompts)
     ids = torch.full((len(prompts), n), PAD, dtype=torch.long)
     mask = torch.zeros((len(prompts), n), dtype=torch.long)
     for i, p in enumerate(prompts):
         ids[i, : len(p)] = torch.tensor(p)
         mask[i, : len(p)] = 1
+    return ids, mask
+
+
+def greedy(model, prompts, max_new):
+    """Greedy generate on right-padded prompts; returns (trimmed ids per row, logits per step [B,V])."""
+    ids, mask = right_padded(prompts)
     with torch.no_grad():
         out = model.generate(
             input_ids=ids, attention_mask=mask, max_new_tokens=max_new, num_beams=1, do_sample=False,
@@ -454,12 +460,7 @@ def record(model, name, prompts, batch_idx, max_new, step_rows, with_encoder=Tru
     if batch_idx:
         bp = [prompts[i] for i in batch_idx]
         bseqs, blogits = greedy(model, bp, max_new)
-        n = max(len(p) for p in bp)
-        ids = torch.full((len(bp), n), PAD, dtype=torch.long)
-        mask = torch.zeros_like(ids)
-        for i, p in enumerate(bp):
-            ids[i, : len(p)] = torch.tensor(p)
-            mask[i, : len(p)] = 1
+        ids, mask = right_padded(bp)
         with torch.no_grad():
             step0 = model(input_ids=ids, attention_mask=mask,
                           decoder_input_ids=torch.full((len(bp), 1), START, dtype=torch.long)).logits[:, 0]
@@ -573,12 +574,7 @@ def generate_cases():
 
 
 def run_generate(model, prompts, kwargs, use_cache=True):
-    n = max(len(p) for p in prompts)
-    ids = torch.full((len(prompts), n), PAD, dtype=torch.long)
-    mask = torch.zeros_like(ids)
-    for i, p in enumerate(prompts):
-        ids[i, : len(p)] = torch.tensor(p)
-        mask[i, : len(p)] = 1
+    ids, mask = right_padded(prompts)
     extra = dict(past_key_values=fresh_cache()) if use_cache else dict(use_cache=False)
     with torch.no_grad():
         out = model.generate(input_ids=ids, attention_mask=mask, return_dict_in_generate=True,
