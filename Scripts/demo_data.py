@@ -8,6 +8,7 @@ Task families
               shown with a chain-of-thought rationale or as a direct answer,
               zero-shot or few-shot ("Q: ...\\nA: ...")
   calc        single-step "What is 23 + 48?" drills (direct)
+  calc_chain  3-6 equations per example, answered as "23 + 48 = 71. 51 - 7 = 44. ..."
   compare     yes/no and which-is-larger questions (CoT and direct)
   text        reverse / alphabetically sort a short list of words (CoT and direct)
   extract     list the numbers of a word problem in order (reading digits off the input)
@@ -235,23 +236,39 @@ def fewshot_prompt(exemplars, question):
 
 
 # --------------------------------------------------------------------------
-def calc_drill(rng):
-    op = rng.choice(["+", "-", "*"])
+def calc_fact(rng):
+    """One equation of the kinds the rationales use: (a, op, b, result), every value in [0, MAXV]."""
+    op = rng.choice(["+", "+", "-", "-", "*", "/"])
     if op == "+":
-        a = rng.randint(0, 99)
-        b = rng.randint(0, 99 - a)
-        c = a + b
-    elif op == "-":
-        a = rng.randint(0, 99)
+        a = rng.randint(0, MAXV)
+        b = rng.randint(0, MAXV - a)
+        return a, op, b, a + b
+    if op == "-":
+        a = rng.randint(0, MAXV)
         b = rng.randint(0, a)
-        c = a - b
-    else:
+        return a, op, b, a - b
+    if op == "*":
         a, b = rng.randint(0, 12), rng.randint(0, 9)
-        if a * b > 99:
+        if a * b > MAXV:
             a = 9
-        c = a * b
+        return a, op, b, a * b
+    k = rng.randint(2, 9)
+    c = rng.randint(1, MAXV // k)
+    return c * k, op, k, c
+
+
+def calc_drill(rng):
+    a, op, b, c = calc_fact(rng)
     q = rng.choice([f"What is {a} {op} {b}?", f"Compute {a} {op} {b}.", f"{a} {op} {b} ="])
     return q, str(c)
+
+
+def calc_chain(rng):
+    """Several equations in one example, answered in the rationale's own 'a + b = c' form: the
+    arithmetic facts every CoT step looks up, many per (cheap, short) training sequence."""
+    facts = [calc_fact(rng) for _ in range(rng.randint(3, 6))]
+    q = rng.choice(["Compute each: ", "Work out: ", "Solve: "]) + ", ".join(f"{a} {op} {b}" for a, op, b, _ in facts)
+    return q, " ".join(f"{a} {op} {b} = {c}." for a, op, b, c in facts)
 
 
 def compare_item(rng):
@@ -330,12 +347,13 @@ def text_item(rng):
 # Mixture
 
 MIX = [  # (name, weight)
-    ("arith_cot", 0.38),
+    ("arith_cot", 0.40),
     ("arith_direct", 0.10),
     ("arith_fewshot", 0.03),  # long inputs: a few % costs a third of the compute
-    ("calc", 0.14),           # single equations: the skill every rationale step needs
-    ("extract", 0.09),        # list a problem's numbers in order: reading multi-digit numbers off the input
-    ("repeat", 0.04),         # copy a problem verbatim: the copying every rationale does
+    ("calc", 0.06),           # single equations
+    ("calc_chain", 0.12),     # 3-6 equations per example: the facts every rationale step needs
+    ("extract", 0.05),        # list a problem's numbers in order
+    ("repeat", 0.02),         # copy a problem verbatim: the copying every rationale does
     ("compare_direct", 0.055),
     ("compare_cot", 0.055),
     ("text_direct", 0.055),
@@ -387,6 +405,9 @@ class Mixture:
                     "target": p["question"]}
         if kind == "calc":
             q, a = calc_drill(rng)
+            return {"family": kind, "input": q, "target": a}
+        if kind == "calc_chain":
+            q, a = calc_chain(rng)
             return {"family": kind, "input": q, "target": a}
         if kind.startswith("compare"):
             q, r, a = compare_item(rng)

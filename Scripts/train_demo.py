@@ -91,12 +91,15 @@ def build_unigram_vocab(txt, sp_prefix, seed):
     SentencePiece's own EM collapses on this tiny, extremely repetitive language
     (it ends with ~300 pieces such as '_ha' + 's' instead of '_has').  So we let
     SentencePiece train a model (for the normalizer / trainer spec: nmt_nfkc,
-    split_digits, pad=0 eos=1 unk=2, no bos) and then replace its pieces by a
-    word-level unigram vocabulary estimated from the same corpus: every word
-    ('_word'), every printable ASCII character, '_' and '_' + operator, scored
-    with log relative frequency.  No piece contains more than one digit, so
-    numbers are always split digit by digit.  The result is a normal Unigram
-    spiece.model (Viterbi segmentation).
+    pad=0 eos=1 unk=2, no bos) and then replace its pieces by a word-level
+    unigram vocabulary estimated from the same corpus: every word ('_word'),
+    every printable ASCII character, '_' and '_' + operator, scored with log
+    relative frequency.  Every whole number 0..MAXV is one piece ('_41'):
+    T5's cross-attention has no position term, so a model that sees '4' '1'
+    and later '1' '4' in the same question copies digits in the wrong order
+    (run 3 wrote "41" as "14"); whole-number pieces make copying a number one
+    lookup.  Other digit runs fall back to single digits.  The result is a
+    normal Unigram spiece.model (Viterbi segmentation).
     """
     import collections
     from sentencepiece import sentencepiece_model_pb2 as pb
@@ -104,18 +107,22 @@ def build_unigram_vocab(txt, sp_prefix, seed):
         spm.set_random_generator_seed(seed)
     spm.SentencePieceTrainer.train(
         input=txt, model_prefix=sp_prefix, vocab_size=200, model_type="unigram",
-        character_coverage=1.0, split_digits=True, normalization_rule_name="nmt_nfkc",
+        character_coverage=1.0, split_digits=False, normalization_rule_name="nmt_nfkc",
         pad_id=0, eos_id=1, unk_id=2, bos_id=-1,
         pad_piece="<pad>", eos_piece="</s>", unk_piece="<unk>",
         num_threads=1, minloglevel=2)
     counts = collections.Counter()
-    run = re.compile(r"[A-Za-z']+|.")
+    run = re.compile(r"[A-Za-z']+|[0-9]+|.")
+    for n in range(D.MAXV + 1):
+        counts["\u2581" + str(n)] += 1
     with open(txt) as f:
         for line in f:
             for w in line.split():
                 parts = run.findall(w)
                 for i, p in enumerate(parts):
                     if i == 0 and (p[0].isalpha() or p in "=+-*/"):
+                        counts["\u2581" + p] += 1
+                    elif i == 0 and p.isdigit() and int(p) <= D.MAXV and str(int(p)) == p:
                         counts["\u2581" + p] += 1
                     else:
                         if i == 0:
@@ -136,10 +143,15 @@ def build_unigram_vocab(txt, sp_prefix, seed):
     del m.pieces[:]
     for p in specials:
         m.pieces.append(p)
+    score = {piece: math.log(c / total) for piece, c in counts.items()}
+    # A whole number must beat every split of itself: any split has >= 2 pieces, each scoring at most `floor`.
+    floor = max(score[p] for p in ["\u2581"] + [str(d) for d in range(10)] + ["\u2581" + str(d) for d in range(10)])
+    for n in range(10, D.MAXV + 1):
+        score["\u2581" + str(n)] = max(score["\u2581" + str(n)], floor)
     for piece, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
         sp_ = m.pieces.add()
         sp_.piece = piece
-        sp_.score = math.log(c / total)
+        sp_.score = score[piece]
         sp_.type = 1
     m.trainer_spec.vocab_size = len(m.pieces)
     with open(sp_prefix + ".model", "wb") as f:
