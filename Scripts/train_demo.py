@@ -82,6 +82,8 @@ def stage_data(a):
         build_unigram_vocab(txt, sp_prefix, a.seed)
         log("trained SentencePiece", sp_prefix + ".model")
     sp = spm.SentencePieceProcessor(model_file=sp_prefix + ".model")
+    split = [n for n in range(D.MAXV + 1) if len(sp.encode(f"has {n} x")) != 3]
+    assert not split, f"numbers not encoded as one piece: {split}"
     log("vocab", sp.get_piece_size(), "| sample:", sp.encode(heldout[0]["cot_prompt"], out_type=str)[:24])
 
 
