@@ -11,7 +11,7 @@ Task families
   calc_chain  3-6 equations per example, answered as "23 + 48 = 71. 51 - 7 = 44. ..."
   compare     yes/no and which-is-larger questions (CoT and direct)
   text        reverse / alphabetically sort a short list of words (CoT and direct)
-  extract     list the numbers of a word problem in order (reading digits off the input)
+  extract     list the numbers of a word problem in order (reading numbers off the input)
   repeat      copy a word problem verbatim (the copying every rationale step does)
 """
 
@@ -403,11 +403,8 @@ class Mixture:
             p = self._wp(rng)
             return {"family": kind, "input": rng.choice(REPEAT_TEMPLATES).format(q=p["question"]),
                     "target": p["question"]}
-        if kind == "calc":
-            q, a = calc_drill(rng)
-            return {"family": kind, "input": q, "target": a}
-        if kind == "calc_chain":
-            q, a = calc_chain(rng)
+        if kind in ("calc", "calc_chain"):
+            q, a = (calc_drill if kind == "calc" else calc_chain)(rng)
             return {"family": kind, "input": q, "target": a}
         if kind.startswith("compare"):
             q, r, a = compare_item(rng)
