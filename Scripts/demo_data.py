@@ -80,7 +80,16 @@ def cap(s):
 
 
 # --------------------------------------------------------------------------
-# Arithmetic word problems.  Each returns (question, [rationale sentences], answer).
+# Arithmetic word problems.  Each returns (question, rationales, answer), where rationales maps
+# each rationale style to its list of sentences:
+#   "paraphrase"  one short sentence per step ("She sells 6, so she has 41 - 6 = 35."); the
+#                 shipped model's first training phase.
+#   "restate"     each question sentence copied verbatim, then its equation ("She sells 6
+#                 marbles, so 41 - 6 = 35."): both operands of every equation are then in the
+#                 last few tokens the decoder wrote.  T5's cross-attention has no position
+#                 term, so picking "the number of this sentence" out of the question is the
+#                 hard part; copying the question in order turns it into plain copying.
+STYLES = ("paraphrase", "restate")
 
 def _inventory(rng, steps):
     name, he = rng.choice(NAMES)
@@ -91,11 +100,13 @@ def _inventory(rng, steps):
         v = n * m
         q = [f"{name} has {n} boxes with {m} {item} in each box."]
         r = [f"{name} has {n} boxes with {m} {item} each, so {he} has {n} * {m} = {v}."]
+        rr = [f"{name} has {n} boxes with {m} {item} in each box, so {n} * {m} = {v}."]
         steps -= 1
     else:
         v = rng.randint(5, 60)
         q = [f"{name} has {v} {item}."]
         r = [f"{name} starts with {v} {item}."]
+        rr = [q[0]]
     for i in range(steps):
         then = "Then " if i > 0 else ""
         subj = he if then == "" else he
@@ -112,16 +123,19 @@ def _inventory(rng, steps):
             verb = rng.choice(["buys", "finds", "gets"])
             q.append(f"{then}{subj} {verb} {b} more {item}." if then else f"{cap(he)} {verb} {b} more {item}.")
             r.append(f"{cap(he)} {verb} {b} more, so {he} has {v} + {b} = {v + b}.")
+            rr.append(f"{q[-1][:-1]}, so {v} + {b} = {v + b}.")
             v = v + b
         elif op == "sub":
             b = rng.randint(1, min(40, v - 1))
             verb = rng.choice(["gives away", "loses", "sells"])
             q.append(f"{then}{subj} {verb} {b} {item}." if then else f"{cap(he)} {verb} {b} {item}.")
             r.append(f"{cap(he)} {verb} {b}, so {he} has {v} - {b} = {v - b}.")
+            rr.append(f"{q[-1][:-1]}, so {v} - {b} = {v - b}.")
             v = v - b
         else:
             q.append(f"{then}the number of {item} doubles." if then else f"The number of {item} doubles.")
             r.append(f"The number doubles, so {he} has {v} * 2 = {2 * v}.")
+            rr.append(f"{q[-1][:-1]}, so {v} * 2 = {2 * v}.")
             v = 2 * v
     # optional final sharing step (division) -- counts as an extra step
     if rng.random() < 0.15:
@@ -130,9 +144,10 @@ def _inventory(rng, steps):
             k = rng.choice(ks)
             q.append(f"{cap(he)} shares them equally among {k} friends. How many {item} does each friend get?")
             r.append(f"Each friend gets {v} / {k} = {v // k}.")
-            return " ".join(q), r, v // k
+            rr.append(f"{cap(he)} shares them equally among {k} friends, so {v} / {k} = {v // k}.")
+            return " ".join(q), {"paraphrase": r, "restate": rr}, v // k
     q.append(f"How many {item} does {name} have now?")
-    return " ".join(q), r, v
+    return " ".join(q), {"paraphrase": r, "restate": rr}, v
 
 
 def _shopping(rng, steps):
@@ -154,6 +169,7 @@ def _shopping(rng, steps):
     buys_s = " and ".join(buys) if k == 2 else f"{buys[0]}, {buys[1]} and {buys[2]}"
     q = f"At a shop {desc}. {name} buys {buys_s}. How many dollars does {name} spend?"
     r = []
+    rr = [f"{cap(desc)}. {name} buys {buys_s}."]
     for g, p, c, cost in zip(goods, prices, counts, costs):
         noun = g[1] if c > 1 else g[0]
         r.append(f"{c} {noun} {'cost' if c > 1 else 'costs'} {c} * {p} = {cost} dollars.")
@@ -162,7 +178,8 @@ def _shopping(rng, steps):
     else:
         s01 = costs[0] + costs[1]
         r.append(f"In total {he} spends {costs[0]} + {costs[1]} = {s01} and {s01} + {costs[2]} = {sum(costs)} dollars.")
-    return q, r, sum(costs)
+    rr += r  # the equations read the restated prices and counts, a few tokens back
+    return q, {"paraphrase": r, "restate": rr}, sum(costs)
 
 
 def _two_people(rng, steps):
@@ -175,6 +192,7 @@ def _two_people(rng, steps):
         b = a + d
         rel = f"{n2} has {d} more {item} than {n1}."
         r = [f"{n2} has {a} + {d} = {b} {item}."]
+        eq = f"{a} + {d} = {b}"
     else:
         if a < 5:
             a += 5
@@ -182,36 +200,39 @@ def _two_people(rng, steps):
         b = a - d
         rel = f"{n2} has {d} fewer {item} than {n1}."
         r = [f"{n2} has {a} - {d} = {b} {item}."]
+        eq = f"{a} - {d} = {b}"
     q = f"{n1} has {a} {item}. {rel}"
+    rr = [f"{n1} has {a} {item}.", f"{rel[:-1]}, so {n2} has {eq}."]
+
+    def out(ans, *more):  # the shared steps, then each style's own wording of the rest
+        return q, {"paraphrase": r + [m[0] for m in more], "restate": rr + [m[1] for m in more]}, ans
     if steps <= 2 or a + b > MAXV:
         tot = a + b
         if tot > MAXV:  # fall back to difference question
             q += f" How many {item} does {n2} have?"
-            return q, r, b
+            return out(b)
         q += f" How many {item} do they have together?"
-        r.append(f"Together they have {a} + {b} = {tot}.")
-        return q, r, tot
+        t = f"Together they have {a} + {b} = {tot}."
+        return out(tot, (t, t))
     # three steps: together, then they give some away / buy some
     tot = a + b
+    t = f"Together they have {a} + {b} = {tot}."
     if rng.random() < 0.5 and tot >= 4:
         g = rng.randint(1, min(30, tot - 1))
         q += f" Together they give away {g} {item}. How many {item} do they have left?"
-        r.append(f"Together they have {a} + {b} = {tot}.")
-        r.append(f"They give away {g}, so {tot} - {g} = {tot - g} are left.")
-        return q, r, tot - g
+        return out(tot - g, (t, t), (f"They give away {g}, so {tot} - {g} = {tot - g} are left.",
+                                     f"Together they give away {g} {item}, so {tot} - {g} = {tot - g}."))
     if tot > MAXV - 2:
         q += f" How many {item} do they have together?"
-        r.append(f"Together they have {a} + {b} = {tot}.")
-        return q, r, tot
+        return out(tot, (t, t))
     g = rng.randint(2, min(30, MAXV - tot))
     q += f" Then they buy {g} more {item}. How many {item} do they have now?"
-    r.append(f"Together they have {a} + {b} = {tot}.")
-    r.append(f"They buy {g} more, so {tot} + {g} = {tot + g}.")
-    return q, r, tot + g
+    return out(tot + g, (t, t), (f"They buy {g} more, so {tot} + {g} = {tot + g}.",
+                                 f"Then they buy {g} more {item}, so {tot} + {g} = {tot + g}."))
 
 
-def word_problem(rng, steps=None):
-    """Return dict(question, reasoning, answer, sig)."""
+def word_problem(rng, steps=None, style="restate"):
+    """Return dict(question, reasoning, answer); the rationale style does not change the question."""
     if steps is None:
         steps = rng.choice([1, 2, 2, 3, 3, 3]) if rng.random() < 0.15 else rng.choice([2, 3])
     kind = rng.random()
@@ -221,7 +242,7 @@ def word_problem(rng, steps=None):
         q, r, a = _shopping(rng, steps)
     else:
         q, r, a = _two_people(rng, steps)
-    return {"question": q, "reasoning": " ".join(r), "answer": str(a)}
+    return {"question": q, "reasoning": " ".join(r[style]), "answer": str(a)}
 
 
 def cot_target(reasoning, answer):
@@ -362,7 +383,8 @@ MIX = [  # (name, weight)
 
 
 class Mixture:
-    def __init__(self, heldout_questions=(), exemplar_pool=()):
+    def __init__(self, heldout_questions=(), exemplar_pool=(), style="restate"):
+        self.style = style
         self.heldout = set(heldout_questions)
         self.exemplar_pool = list(exemplar_pool)
         self.names = [m[0] for m in MIX]
@@ -370,7 +392,7 @@ class Mixture:
 
     def _wp(self, rng):
         while True:
-            p = word_problem(rng)
+            p = word_problem(rng, style=self.style)
             if p["question"] not in self.heldout:
                 return p
 
@@ -418,12 +440,12 @@ class Mixture:
         return {"family": kind, "input": rng.choice(GENERIC_DIRECT_TEMPLATES).format(q=q), "target": a}
 
 
-def make_heldout(seed, n_arith=500, n_other=100):
+def make_heldout(seed, n_arith=500, n_other=100, style="restate"):
     """Held-out problems; their questions are excluded from training."""
     rng = random.Random(seed * 7919 + 17)
     seen, rows = set(), []
     while len(rows) < n_arith:
-        p = word_problem(rng, steps=rng.choice([2, 3]))
+        p = word_problem(rng, steps=rng.choice([2, 3]), style=style)
         if p["question"] in seen:
             continue
         seen.add(p["question"])
@@ -443,11 +465,11 @@ def make_heldout(seed, n_arith=500, n_other=100):
     return rows
 
 
-def make_exemplars(seed, heldout_questions, n=3):
+def make_exemplars(seed, heldout_questions, n=3, style="restate"):
     rng = random.Random(seed * 104729 + 3)
     out = []
     while len(out) < n:
-        p = word_problem(rng, steps=2 if len(out) < 2 else 3)
+        p = word_problem(rng, steps=2 if len(out) < 2 else 3, style=style)
         if p["question"] in heldout_questions or len(p["question"]) > 200:
             continue
         out.append(p)

@@ -6,7 +6,7 @@ trained from scratch on a synthetic Flan-style mixture (see Scripts/demo_data.py
 to show in miniature that instruction tuning with chain-of-thought data makes
 step-by-step answers work.
 
-One command does everything (CPU only, single thread, seeded, resumable):
+One command runs a phase (CPU only, 2 threads, seeded, resumable):
 
     python3 -m venv /work/venv-demo
     /work/venv-demo/bin/pip install -r Scripts/requirements-demo.txt
@@ -15,6 +15,14 @@ One command does everything (CPU only, single thread, seeded, resumable):
 Stages (``--stage``): data -> train -> export -> eval (default: all).  Re-running
 resumes: data/tokenizer are reused, training continues from the last checkpoint
 in --workdir, export/eval are redone.
+
+The shipped model was trained in two phases (Models/demo-t5/README.md has the figures):
+
+    train_demo.py --stage data,train --workdir A --rationale paraphrase --steps 10000
+    train_demo.py --workdir B --init-from A --data-seed 1235 --steps 10000
+
+The second phase keeps A's vocabulary and weights, starts a fresh optimizer and schedule, and
+trains on rationales that restate each question sentence before its equation.
 """
 
 import argparse
@@ -61,17 +69,22 @@ def stage_data(a):
     ex_path = os.path.join(a.workdir, "exemplars.jsonl")
     sp_prefix = os.path.join(a.workdir, "spiece")
     if not os.path.exists(ho_path):
-        rows = D.make_heldout(a.seed, n_arith=500, n_other=100)
+        rows = D.make_heldout(a.seed, n_arith=500, n_other=100, style=a.rationale)
         write_jsonl(ho_path, rows)
         log(f"wrote {len(rows)} held-out problems")
     heldout = read_jsonl(ho_path)
     hq = {r["prompt"] for r in heldout}
     if not os.path.exists(ex_path):
-        ex = D.make_exemplars(a.seed, hq, n=3)
+        ex = D.make_exemplars(a.seed, hq, n=3, style=a.rationale)
         write_jsonl(ex_path, ex)
+    if a.init_from and not os.path.exists(sp_prefix + ".model"):
+        # a later training phase keeps the first phase's vocabulary (the weights are tied to it)
+        for ext in (".model", ".vocab"):
+            shutil.copy(os.path.join(a.init_from, "spiece" + ext), sp_prefix + ext)
+        log("vocabulary copied from", a.init_from)
     if not os.path.exists(sp_prefix + ".model"):
         rng = random.Random(a.seed * 31 + 1)
-        mix = D.Mixture(hq)
+        mix = D.Mixture(hq, style=a.rationale)
         txt = os.path.join(a.workdir, "sp_corpus.txt")
         with open(txt, "w") as f:
             for _ in range(40000):
@@ -181,12 +194,12 @@ class Stream:
 
     def __init__(self, a, sp, heldout_q, exemplars):
         self.a, self.sp = a, sp
-        self.mix = D.Mixture(heldout_q, exemplars)
+        self.mix = D.Mixture(heldout_q, exemplars, style=a.rationale)
         self.chunk = 8
         self._cache = (None, None)
 
     def _make_chunk(self, c):
-        rng = random.Random(self.a.seed * 1_000_003 + c)
+        rng = random.Random(self.a.data_seed * 1_000_003 + c)
         ex = [self.mix.sample(rng) for _ in range(self.chunk * self.a.batch)]
         enc = [(self.sp.encode(e["input"]) + [1], self.sp.encode(e["target"]) + [1]) for e in ex]
         enc.sort(key=lambda t: len(t[0]))
@@ -238,6 +251,11 @@ def stage_train(a):
         opt.load_state_dict(st["opt"])
         step, elapsed = st["step"], st["elapsed"]
         log(f"resumed from step {step} ({elapsed / 60:.1f} min trained)")
+    elif a.init_from:
+        # a new phase: the previous phase's weights, a fresh optimizer and learning-rate schedule
+        st = torch.load(os.path.join(a.init_from, "ckpt.pt"), map_location="cpu", weights_only=False)
+        model.load_state_dict(st["model"])
+        log(f"initialised from {a.init_from} (step {st['step']} of that run)")
     nparam = sum(p.numel() for p in model.parameters())
     log(f"model params {nparam:,}; training to step {a.steps}, batch {a.batch}")
     stream = Stream(a, sp, {r["prompt"] for r in heldout}, exemplars)
@@ -340,7 +358,7 @@ def generate_batched(model, sp, prompts, max_new, bs=32):
 
 
 def quick_probe(model, sp, rows):
-    outs = generate_batched(model, sp, [r["cot_prompt"] for r in rows], 96)
+    outs = generate_batched(model, sp, [r["cot_prompt"] for r in rows], 128)
     return sum(correct(extract(o, True), r["answer"]) for o, r in zip(outs, rows)) / len(rows)
 
 
@@ -400,7 +418,7 @@ def stage_export(a):
     # fast tokenizer must agree with SentencePiece on held-out + training-like text
     heldout = read_jsonl(os.path.join(a.workdir, "heldout.jsonl"))
     rng = random.Random(5)
-    mix = D.Mixture()
+    mix = D.Mixture(style=a.rationale)
     texts = [r["cot_prompt"] for r in heldout] + [r["prompt"] for r in heldout]
     for _ in range(500):
         e = mix.sample(rng)
@@ -528,10 +546,17 @@ def stage_eval(a):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--stage", default="all", choices=["all", "data", "train", "export", "eval"])
+    ap.add_argument("--stage", default="all",
+                    help="all, or a comma-separated list of data, train, export, eval")
     ap.add_argument("--workdir", default="/work/demo-train")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Models", "demo-t5"))
     ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--data-seed", dest="data_seed", type=int, default=None,
+                    help="seed of the training stream (default: --seed); give a later phase its own")
+    ap.add_argument("--rationale", default="restate", choices=D.STYLES,
+                    help="CoT rationale style (demo_data.py); the shipped model's first phase used paraphrase")
+    ap.add_argument("--init-from", dest="init_from", default=None,
+                    help="a previous run's workdir: start from its weights (fresh optimizer) and vocabulary")
     ap.add_argument("--vocab", type=int, default=1000)
     ap.add_argument("--d-model", dest="d_model", type=int, default=192)
     ap.add_argument("--d-ff", dest="d_ff", type=int, default=768)
@@ -558,14 +583,16 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     a.out = os.path.abspath(a.out)
-    if a.stage in ("all", "data"):
-        stage_data(a)
-    if a.stage in ("all", "train"):
-        stage_train(a)
-    if a.stage in ("all", "export"):
-        stage_export(a)
-    if a.stage in ("all", "eval"):
-        stage_eval(a)
+    if a.data_seed is None:
+        a.data_seed = a.seed
+    stages = {"data": stage_data, "train": stage_train, "export": stage_export, "eval": stage_eval}
+    wanted = list(stages) if a.stage == "all" else a.stage.split(",")
+    unknown = [w for w in wanted if w not in stages]
+    if unknown:
+        ap.error(f"unknown stage(s) {unknown}; choose from all, {', '.join(stages)}")
+    for name, run in stages.items():  # always in pipeline order
+        if name in wanted:
+            run(a)
 
 
 if __name__ == "__main__":
