@@ -13,6 +13,7 @@ Task families
   text        reverse / alphabetically sort a short list of words (CoT and direct)
   extract     list the numbers of a word problem in order (reading numbers off the input)
   repeat      copy a word problem verbatim (the copying every rationale step does)
+  copy        copy a list of numbers and words exactly (mixture v2)
 """
 
 import random
@@ -89,7 +90,6 @@ def cap(s):
 #                 last few tokens the decoder wrote.  T5's cross-attention has no position
 #                 term, so picking "the number of this sentence" out of the question is the
 #                 hard part; copying the question in order turns it into plain copying.
-STYLES = ("paraphrase", "restate")
 
 def _inventory(rng, steps):
     name, he = rng.choice(NAMES)
@@ -365,9 +365,23 @@ def text_item(rng):
 
 
 # --------------------------------------------------------------------------
-# Mixture
+COPY_T = ["Repeat these: {s}", "Copy this list: {s}", "{s}\nWrite the same again."]
 
-MIX = [  # (name, weight)
+
+def copy_item(rng):
+    """A list of 3-12 numbers and words, some repeated, to be copied exactly.  Nothing but the input
+    predicts the output here, so the only way to learn it is to track the position being copied:
+    the skill a rationale needs to restate a question without swapping its numbers."""
+    vocab = [str(n) for n in rng.sample(range(MAXV + 1), 6)] + rng.sample(WORDS + ITEMS, 3)
+    seq = [rng.choice(vocab) for _ in range(rng.randint(3, 12))]
+    s = " ".join(seq)
+    return rng.choice(COPY_T).format(s=s), s
+
+
+# --------------------------------------------------------------------------
+# Mixtures: each names a rationale style and the families' weights.
+
+MIX_V1 = [  # (name, weight): the shipped model's first training phase
     ("arith_cot", 0.40),
     ("arith_direct", 0.10),
     ("arith_fewshot", 0.03),  # long inputs: a few % costs a third of the compute
@@ -381,14 +395,31 @@ MIX = [  # (name, weight)
     ("text_cot", 0.055),
 ]
 
+MIX_V2 = [  # the second phase: restated rationales, more copying
+    ("arith_cot", 0.36),
+    ("arith_direct", 0.08),
+    ("arith_fewshot", 0.03),
+    ("calc", 0.04),
+    ("calc_chain", 0.08),
+    ("extract", 0.05),
+    ("repeat", 0.06),
+    ("copy", 0.08),           # lists of numbers and words copied exactly (copy_item)
+    ("compare_direct", 0.05),
+    ("compare_cot", 0.05),
+    ("text_direct", 0.06),
+    ("text_cot", 0.06),
+]
+
+MIXTURES = {"v1": ("paraphrase", MIX_V1), "v2": ("restate", MIX_V2)}
+
 
 class Mixture:
-    def __init__(self, heldout_questions=(), exemplar_pool=(), style="restate"):
-        self.style = style
+    def __init__(self, heldout_questions=(), exemplar_pool=(), mixture="v2"):
+        self.style, mix = MIXTURES[mixture]
         self.heldout = set(heldout_questions)
         self.exemplar_pool = list(exemplar_pool)
-        self.names = [m[0] for m in MIX]
-        self.weights = [m[1] for m in MIX]
+        self.names = [m[0] for m in mix]
+        self.weights = [m[1] for m in mix]
 
     def _wp(self, rng):
         while True:
@@ -425,6 +456,9 @@ class Mixture:
             p = self._wp(rng)
             return {"family": kind, "input": rng.choice(REPEAT_TEMPLATES).format(q=p["question"]),
                     "target": p["question"]}
+        if kind == "copy":
+            q, a = copy_item(rng)
+            return {"family": kind, "input": q, "target": a}
         if kind in ("calc", "calc_chain"):
             q, a = (calc_drill if kind == "calc" else calc_chain)(rng)
             return {"family": kind, "input": q, "target": a}

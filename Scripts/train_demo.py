@@ -18,11 +18,12 @@ in --workdir, export/eval are redone.
 
 The shipped model was trained in two phases (Models/demo-t5/README.md has the figures):
 
-    train_demo.py --stage data,train --workdir A --rationale paraphrase --steps 10000
+    train_demo.py --stage data,train --workdir A --mixture v1 --steps 10000
     train_demo.py --workdir B --init-from A --data-seed 1235 --steps 10000
 
 The second phase keeps A's vocabulary and weights, starts a fresh optimizer and schedule, and
-trains on rationales that restate each question sentence before its equation.
+trains on mixture v2: rationales that restate each question sentence before its equation, and
+more copying drills.
 """
 
 import argparse
@@ -69,13 +70,13 @@ def stage_data(a):
     ex_path = os.path.join(a.workdir, "exemplars.jsonl")
     sp_prefix = os.path.join(a.workdir, "spiece")
     if not os.path.exists(ho_path):
-        rows = D.make_heldout(a.seed, n_arith=500, n_other=100, style=a.rationale)
+        rows = D.make_heldout(a.seed, n_arith=500, n_other=100, style=D.MIXTURES[a.mixture][0])
         write_jsonl(ho_path, rows)
         log(f"wrote {len(rows)} held-out problems")
     heldout = read_jsonl(ho_path)
     hq = {r["prompt"] for r in heldout}
     if not os.path.exists(ex_path):
-        ex = D.make_exemplars(a.seed, hq, n=3, style=a.rationale)
+        ex = D.make_exemplars(a.seed, hq, n=3, style=D.MIXTURES[a.mixture][0])
         write_jsonl(ex_path, ex)
     if a.init_from and not os.path.exists(sp_prefix + ".model"):
         # a later training phase keeps the first phase's vocabulary (the weights are tied to it)
@@ -84,7 +85,7 @@ def stage_data(a):
         log("vocabulary copied from", a.init_from)
     if not os.path.exists(sp_prefix + ".model"):
         rng = random.Random(a.seed * 31 + 1)
-        mix = D.Mixture(hq, style=a.rationale)
+        mix = D.Mixture(hq, mixture=a.mixture)
         txt = os.path.join(a.workdir, "sp_corpus.txt")
         with open(txt, "w") as f:
             for _ in range(40000):
@@ -194,7 +195,7 @@ class Stream:
 
     def __init__(self, a, sp, heldout_q, exemplars):
         self.a, self.sp = a, sp
-        self.mix = D.Mixture(heldout_q, exemplars, style=a.rationale)
+        self.mix = D.Mixture(heldout_q, exemplars, mixture=a.mixture)
         self.chunk = 8
         self._cache = (None, None)
 
@@ -418,7 +419,7 @@ def stage_export(a):
     # fast tokenizer must agree with SentencePiece on held-out + training-like text
     heldout = read_jsonl(os.path.join(a.workdir, "heldout.jsonl"))
     rng = random.Random(5)
-    mix = D.Mixture(style=a.rationale)
+    mix = D.Mixture(mixture=a.mixture)
     texts = [r["cot_prompt"] for r in heldout] + [r["prompt"] for r in heldout]
     for _ in range(500):
         e = mix.sample(rng)
@@ -553,8 +554,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--data-seed", dest="data_seed", type=int, default=None,
                     help="seed of the training stream (default: --seed); give a later phase its own")
-    ap.add_argument("--rationale", default="restate", choices=D.STYLES,
-                    help="CoT rationale style (demo_data.py); the shipped model's first phase used paraphrase")
+    ap.add_argument("--mixture", default="v2", choices=sorted(D.MIXTURES),
+                    help="training mixture and rationale style (demo_data.py): v1 was the shipped model's first phase")
     ap.add_argument("--init-from", dest="init_from", default=None,
                     help="a previous run's workdir: start from its weights (fresh optimizer) and vocabulary")
     ap.add_argument("--vocab", type=int, default=1000)
