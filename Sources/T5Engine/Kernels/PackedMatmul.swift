@@ -55,19 +55,26 @@ func packedLinear(
     }
 }
 
+/// Input rows from which `packedRows` uses the blocked loop (see there).
+/// Measured at batch 8 (decode, 2 threads, f32, A/B pairs with the order alternating): from 5 rows on flan-t5-base's
+/// 768-wide inputs, 14-23 % more tok/s (three pairs); on flan-t5-small's 512-wide ones, 5 % fewer (seven pairs;
+/// its 1024-wide `wo` alone was even, 0.95-1.14 over four).
+@inline(__always)
+func blockedMinRows(inFeatures n: Int) -> Int { n >= 768 ? 5 : 17 }
+
 /// Output rows `begin..<end` for every input row.
-/// - Up to 16 (decode steps): each weight row against four input rows at a time (widened once per four), then one by
+/// - Few rows (decode steps): each weight row against four input rows at a time (widened once per four), then one by
 ///   one. At batch 1 this is one sequential stream per weight row, which measured faster than reading four weight rows
 ///   side by side (flan-t5-small, 2 threads: f32 228 vs 157 tok/s, int8 432 vs 350, bf16 285 vs 226).
-/// - More (the encoder): blocks of four weight rows against four input rows (sixteen accumulators), so each weight
-///   vector is widened once per four input rows and each input vector loaded once per four weight rows. Measured on
-///   flan-t5-small int8, 2 threads: 64-token encoder 39 → 20 ms against widened panels + sgemm; at 8 rows the simpler
-///   loop was 8 % faster.
+/// - From `blockedMinRows` (the encoder, larger batches): blocks of four weight rows against four input rows (sixteen
+///   accumulators), so each weight vector is widened once per four input rows and each input vector loaded once per
+///   four weight rows. Measured on flan-t5-small int8, 2 threads: 64-token encoder 39 → 20 ms against widened panels +
+///   sgemm.
 @inline(__always)
 private func packedRows<E: PackedElements>(_: E.Type, _ job: PackedJob, _ begin: Int, _ end: Int) {
     let n = job.w.inFeatures, out = job.w.outFeatures, rowBytes = n * E.bytes
     var o = begin
-    if job.rows > 16 {
+    if job.rows >= blockedMinRows(inFeatures: n) {
         while o + 4 <= end {
             let w = job.w.values + o * rowBytes
             let s = job.w.scales.map { UnsafeRawPointer($0 + o).loadUnaligned(as: SIMD4<Float>.self) } ?? SIMD4(repeating: 1)
@@ -89,7 +96,7 @@ private func packedRows<E: PackedElements>(_: E.Type, _ job: PackedJob, _ begin:
             o += 4
         }
     }
-    // Remaining weight rows one by one (all of them for 2-16 input rows).
+    // Remaining weight rows one by one (all of them below `blockedMinRows`).
     while o < end {
         let wRow = job.w.values + o * rowBytes
         let s = job.w.scale(o)
