@@ -18,7 +18,7 @@ in --workdir, export/eval are redone.
 
 The shipped model was trained in two phases (Models/demo-t5/README.md has the figures):
 
-    train_demo.py --stage data,train --workdir A --mixture v1 --steps 10000
+    train_demo.py --stage data,train --workdir A --mixture v1 --neighbour-heads 0 --steps 10000
     train_demo.py --workdir B --init-from A --data-seed 1235 --steps 10000
 
 The second phase keeps A's vocabulary and weights, starts a fresh optimizer and schedule, and
@@ -225,6 +225,26 @@ class Stream:
         return ids, att, lab
 
 
+def set_neighbour_heads(model, n):
+    """Make the first n encoder heads look at the tokens next door (left, right, two left, ...).
+
+    T5's only position signal is a learned bias per (distance bucket, head), shared by the encoder's layers.
+    Trained with AdamW at these learning rates it stayed below 1.4 (the first phase: 0.76 after 10,000 steps),
+    so the encoder saw its input as a bag of words and nothing could copy a question in order. Measured: a
+    fresh model trained on the copy drill alone stayed at the bag-of-words loss (2.3 after 400 steps, 0/40
+    lists copied); with two heads set like this it reached 0.71 and 12/40.  The biases stay trainable."""
+    att = model.encoder.block[0].layer[0].SelfAttention
+    bias = att.relative_attention_bias.weight  # [buckets, heads]
+    with torch.no_grad():
+        for h in range(n):
+            offset = (-1, 1, -2, 2, -3, 3)[h]
+            bucket = att._relative_position_bucket(torch.tensor(offset), bidirectional=True,
+                                                   num_buckets=att.relative_attention_num_buckets,
+                                                   max_distance=att.relative_attention_max_distance).item()
+            bias[:, h] = 0.0
+            bias[bucket, h] = 8.0
+
+
 def lr_at(step, a):
     if step < a.warmup:
         return a.lr * (step + 1) / a.warmup
@@ -257,6 +277,9 @@ def stage_train(a):
         st = torch.load(os.path.join(a.init_from, "ckpt.pt"), map_location="cpu", weights_only=False)
         model.load_state_dict(st["model"])
         log(f"initialised from {a.init_from} (step {st['step']} of that run)")
+    if step == 0 and a.neighbour_heads:
+        set_neighbour_heads(model, a.neighbour_heads)
+        log(f"encoder heads 0-{a.neighbour_heads - 1}: relative-position bias set to attend to the next-door tokens")
     nparam = sum(p.numel() for p in model.parameters())
     log(f"model params {nparam:,}; training to step {a.steps}, batch {a.batch}")
     stream = Stream(a, sp, {r["prompt"] for r in heldout}, exemplars)
@@ -556,6 +579,9 @@ def main():
                     help="seed of the training stream (default: --seed); give a later phase its own")
     ap.add_argument("--mixture", default="v2", choices=sorted(D.MIXTURES),
                     help="training mixture and rationale style (demo_data.py): v1 was the shipped model's first phase")
+    ap.add_argument("--neighbour-heads", dest="neighbour_heads", type=int, default=2, choices=range(7),
+                    help="encoder heads whose position bias starts on the next-door tokens (set_neighbour_heads); "
+                         "the first phase of the shipped model used 0")
     ap.add_argument("--init-from", dest="init_from", default=None,
                     help="a previous run's workdir: start from its weights (fresh optimizer) and vocabulary")
     ap.add_argument("--vocab", type=int, default=1000)
