@@ -99,9 +99,8 @@ import Testing
         }
     }
 
-    /// f32 weights through the engine's kernels: every row count exercises a different path (one row; 2-16 rows in
-    /// fours and ones; 17-256 rows in 4x4 blocks; sgemm beyond), with an input width that is not a multiple of 16 and
-    /// accumulation.
+    /// f32 weights through the engine's kernels: the row counts exercise every path (one row; 2-16 rows in fours and
+    /// ones; sgemm beyond `poolMaxRows`), with an input width that is not a multiple of 16 and accumulation.
     @Test(arguments: [1, 3, 4, 8, 13, 21, 300])
     func f32LinearMatchesNaive(rows: Int) {
         let out = 97, n = 203, w = Self.values(out * n, seed: 4), x = Self.values(rows * n, seed: 5)

@@ -1,6 +1,6 @@
 // Every linear layer's product: f32 weights, or weights stored narrower and widened on the fly (int8, symmetric with one
 // f32 scale per output row; bf16; f16), always with f32 activations and f32 accumulation.
-// Up to 256 rows (decode steps, short prompts): hand-written SIMD kernels over the worker pool, each weight read from
+// Up to `poolMaxRows` (decode steps, short prompts): hand-written SIMD kernels over the worker pool, each weight read from
 // memory once per call. More rows (long prompts, big batches): sgemm, on panels of widened weights if not f32.
 // OpenBLAS's sgemm repacks the whole weight matrix on every call: at 8 rows that cost more than the product itself.
 import CBLAS
@@ -18,9 +18,10 @@ private struct PackedJob {
 /// once the input rows no longer fit in L2 (the pool kernels stream all of them once per four weight rows).
 /// Measured on flan-t5-small, 2 threads: f32 weights are as fast through sgemm at 64 encoder rows and faster at 256
 /// (73 vs 83 ms), so f32 leaves the pool after decode-sized batches; narrower weights gain from skipping the widened
-/// copy (int8, 64 rows: 20 vs 39 ms) and break even at 256.
+/// copy (int8, 64 rows: 20 vs 39 ms), but not at 256 rows: flan-t5-base int8 256-token encoder, three interleaved
+/// pairs, median 429 / 436 / 460 ms in the pool vs 350 / 392 / 373 ms through sgemm (flan-t5-small: even, ~89 ms).
 @inline(__always)
-func poolMaxRows(_ format: PackedFormat) -> Int { format == .f32 ? 16 : 256 }
+func poolMaxRows(_ format: PackedFormat) -> Int { format == .f32 ? 16 : 128 }
 
 /// `y[rows, out] = x[rows, in] · wᵀ (+ y when accumulate)`.
 func packedLinear(
