@@ -6,24 +6,24 @@ trained from scratch on a synthetic Flan-style mixture (see Scripts/demo_data.py
 to show in miniature that instruction tuning with chain-of-thought data makes
 step-by-step answers work.
 
-One command runs a phase (CPU only, 2 threads, seeded, resumable):
+One command does everything (CPU only, 2 threads, seeded, resumable):
 
     python3 -m venv /work/venv-demo
     /work/venv-demo/bin/pip install -r Scripts/requirements-demo.txt
     /work/venv-demo/bin/python Scripts/train_demo.py --workdir /work/demo-train --out Models/demo-t5
 
-Stages (``--stage``): data -> train -> export -> eval (default: all).  Re-running
-resumes: data/tokenizer are reused, training continues from the last checkpoint
-in --workdir, export/eval are redone.
+Stages (``--stage``): data -> train -> export -> eval (default: all, or a comma-separated
+list).  Re-running resumes: data/tokenizer are reused, training continues from the last
+checkpoint in --workdir, export/eval are redone.
 
-The shipped model was trained in two phases (Models/demo-t5/README.md has the figures):
+The model shipped now was trained with the first recipe:
 
-    train_demo.py --stage data,train --workdir A --mixture v1 --neighbour-heads 0 --steps 10000
-    train_demo.py --workdir B --init-from A --data-seed 1235 --steps 10000
+    train_demo.py --workdir /work/demo-train --mixture v1 --neighbour-heads 0 --steps 10000
 
-The second phase keeps A's vocabulary and weights, starts a fresh optimizer and schedule, and
-trains on mixture v2: rationales that restate each question sentence before its equation, and
-more copying drills.
+The defaults are the next recipe (mixture v2: rationales that restate each question
+sentence before its equation, more copying; two encoder heads started on the neighbouring
+tokens, see set_neighbour_heads).  --init-from starts a run from another run's weights and
+vocabulary (a second phase), with a fresh optimizer and schedule.
 """
 
 import argparse
