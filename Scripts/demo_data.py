@@ -83,8 +83,8 @@ def cap(s):
 # --------------------------------------------------------------------------
 # Arithmetic word problems.  Each returns (question, rationales, answer), where rationales maps
 # each rationale style to its list of sentences:
-#   "paraphrase"  one short sentence per step ("She sells 6, so she has 41 - 6 = 35."); the
-#                 shipped model's first training phase.
+#   "paraphrase"  one short sentence per step ("She sells 6, so she has 41 - 6 = 35."); mixture
+#                 v1, the shipped model's.
 #   "restate"     each question sentence copied verbatim, then its equation ("She sells 6
 #                 marbles, so 41 - 6 = 35."): both operands of every equation are then in the
 #                 last few tokens the decoder wrote.  T5's cross-attention has no position
@@ -381,7 +381,7 @@ def copy_item(rng):
 # --------------------------------------------------------------------------
 # Mixtures: each names a rationale style and the families' weights.
 
-MIX_V1 = [  # (name, weight): the shipped model's first training phase
+MIX_V1 = [  # (name, weight): the shipped model's mixture
     ("arith_cot", 0.40),
     ("arith_direct", 0.10),
     ("arith_fewshot", 0.03),  # long inputs: a few % costs a third of the compute
@@ -395,7 +395,7 @@ MIX_V1 = [  # (name, weight): the shipped model's first training phase
     ("text_cot", 0.055),
 ]
 
-MIX_V2 = [  # the second phase: restated rationales, more copying
+MIX_V2 = [  # the next recipe: restated rationales, more copying
     ("arith_cot", 0.36),
     ("arith_direct", 0.08),
     ("arith_fewshot", 0.03),
