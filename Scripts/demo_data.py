@@ -89,7 +89,8 @@ def cap(s):
 #                 marbles, so 41 - 6 = 35."): both operands of every equation are then in the
 #                 last few tokens the decoder wrote.  T5's cross-attention has no position
 #                 term, so picking "the number of this sentence" out of the question is the
-#                 hard part; copying the question in order turns it into plain copying.
+#                 hard part; copying the question in order turns it into plain copying (which
+#                 still needs an encoder that sees word order: train_demo.set_neighbour_heads).
 
 def _inventory(rng, steps):
     name, he = rng.choice(NAMES)

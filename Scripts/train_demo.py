@@ -69,14 +69,15 @@ def stage_data(a):
     ho_path = os.path.join(a.workdir, "heldout.jsonl")
     ex_path = os.path.join(a.workdir, "exemplars.jsonl")
     sp_prefix = os.path.join(a.workdir, "spiece")
+    style = D.MIXTURES[a.mixture][0]
     if not os.path.exists(ho_path):
-        rows = D.make_heldout(a.seed, n_arith=500, n_other=100, style=D.MIXTURES[a.mixture][0])
+        rows = D.make_heldout(a.seed, n_arith=500, n_other=100, style=style)
         write_jsonl(ho_path, rows)
         log(f"wrote {len(rows)} held-out problems")
     heldout = read_jsonl(ho_path)
     hq = {r["prompt"] for r in heldout}
     if not os.path.exists(ex_path):
-        ex = D.make_exemplars(a.seed, hq, n=3, style=D.MIXTURES[a.mixture][0])
+        ex = D.make_exemplars(a.seed, hq, n=3, style=style)
         write_jsonl(ex_path, ex)
     if a.init_from and not os.path.exists(sp_prefix + ".model"):
         # a later training phase keeps the first phase's vocabulary (the weights are tied to it)
@@ -229,7 +230,7 @@ def set_neighbour_heads(model, n):
     """Make the first n encoder heads look at the tokens next door (left, right, two left, ...).
 
     T5's only position signal is a learned bias per (distance bucket, head), shared by the encoder's layers.
-    Trained with AdamW at these learning rates it stayed below 1.4 (the first phase: 0.76 after 10,000 steps),
+    Trained with AdamW at these learning rates it stayed below 1.4 (the shipped model: 0.76 after 10,000 steps),
     so the encoder saw its input as a bag of words and nothing could copy a question in order. Measured: a
     fresh model trained on the copy drill alone stayed at the bag-of-words loss (2.3 after 400 steps, 0/40
     lists copied); with two heads set like this it reached 0.71 and 12/40.  The biases stay trainable."""
@@ -578,10 +579,10 @@ def main():
     ap.add_argument("--data-seed", dest="data_seed", type=int, default=None,
                     help="seed of the training stream (default: --seed); give a later phase its own")
     ap.add_argument("--mixture", default="v2", choices=sorted(D.MIXTURES),
-                    help="training mixture and rationale style (demo_data.py): v1 was the shipped model's first phase")
+                    help="training mixture and rationale style (demo_data.py): v1 is the shipped model's")
     ap.add_argument("--neighbour-heads", dest="neighbour_heads", type=int, default=2, choices=range(7),
                     help="encoder heads whose position bias starts on the next-door tokens (set_neighbour_heads); "
-                         "the first phase of the shipped model used 0")
+                         "the shipped model used 0")
     ap.add_argument("--init-from", dest="init_from", default=None,
                     help="a previous run's workdir: start from its weights (fresh optimizer) and vocabulary")
     ap.add_argument("--vocab", type=int, default=1000)
