@@ -91,6 +91,8 @@ def cap(s):
 #                 term, so picking "the number of this sentence" out of the question is the
 #                 hard part; copying the question in order turns it into plain copying (which
 #                 still needs an encoder that sees word order: train_demo.set_neighbour_heads).
+#   "columns"     "restate" with every sum and difference worked in tens and ones
+#                 (column_steps); mixture v3.
 
 def _inventory(rng, steps):
     name, he = rng.choice(NAMES)
@@ -243,7 +245,42 @@ def word_problem(rng, steps=None, style="restate"):
         q, r, a = _shopping(rng, steps)
     else:
         q, r, a = _two_people(rng, steps)
+    if style == "columns":
+        return {"question": q, "reasoning": in_columns(" ".join(r["restate"])), "answer": str(a)}
     return {"question": q, "reasoning": " ".join(r[style]), "answer": str(a)}
+
+
+EQUATION = re.compile(r"(\d+) ([-+]) (\d+) = (\d+)")
+
+
+def column_steps(a, op, b):
+    """'a op b = c' with the tens and ones worked apart (the "columns" rationale style), so that
+    every fact a step needs comes from a table of at most 10 x 19 entries instead of the 100 x 100
+    table of whole-number sums:
+        45 + 38 = 40 + 30 + 5 + 8 = 70 + 13 = 83
+        76 - 32 = 70 - 30 + 6 - 2 = 40 + 4 = 44
+        76 - 38 = 60 - 30 + 16 - 8 = 30 + 8 = 38   (a ten borrowed when the ones would go below 0)
+    One-digit sums and differences stay as they are."""
+    at, ao, bt, bo = a // 10 * 10, a % 10, b // 10 * 10, b % 10
+    if op == "+":
+        if a < 10 and b < 10:
+            return f"{a} + {b} = {a + b}"
+        return f"{a} + {b} = {at} + {bt} + {ao} + {bo} = {at + bt} + {ao + bo} = {a + b}"
+    assert a >= b, (a, b)
+    if a < 10:
+        return f"{a} - {b} = {a - b}"
+    if ao < bo:
+        at, ao = at - 10, ao + 10
+    return f"{a} - {b} = {at} - {bt} + {ao} - {bo} = {at - bt} + {ao - bo} = {a - b}"
+
+
+def in_columns(text):
+    """Every 'a + b = c' and 'a - b = c' of a rationale rewritten by column_steps."""
+    def step(m):
+        a, op, b, c = int(m[1]), m[2], int(m[3]), int(m[4])
+        assert c == (a + b if op == "+" else a - b), m[0]
+        return column_steps(a, op, b)
+    return EQUATION.sub(step, text)
 
 
 def cot_target(reasoning, answer):
@@ -411,7 +448,22 @@ MIX_V2 = [  # the next recipe: restated rationales, more copying
     ("text_cot", 0.06),
 ]
 
-MIXTURES = {"v1": ("paraphrase", MIX_V1), "v2": ("restate", MIX_V2)}
+MIX_V3 = [  # restated rationales with sums and differences worked in columns (column_steps);
+    # no whole-table "What is 45 + 38?" drills, twice the equation chains (in columns too)
+    ("arith_cot", 0.36),
+    ("arith_direct", 0.08),
+    ("arith_fewshot", 0.03),
+    ("calc_chain", 0.18),
+    ("extract", 0.05),
+    ("repeat", 0.04),
+    ("copy", 0.04),
+    ("compare_direct", 0.05),
+    ("compare_cot", 0.05),
+    ("text_direct", 0.06),
+    ("text_cot", 0.06),
+]
+
+MIXTURES = {"v1": ("paraphrase", MIX_V1), "v2": ("restate", MIX_V2), "v3": ("columns", MIX_V3)}
 
 
 class Mixture:
@@ -462,6 +514,8 @@ class Mixture:
             return {"family": kind, "input": q, "target": a}
         if kind in ("calc", "calc_chain"):
             q, a = (calc_drill if kind == "calc" else calc_chain)(rng)
+            if kind == "calc_chain" and self.style == "columns":
+                a = in_columns(a)
             return {"family": kind, "input": q, "target": a}
         if kind.startswith("compare"):
             q, r, a = compare_item(rng)

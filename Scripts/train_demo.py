@@ -278,7 +278,7 @@ def stage_train(a):
         st = torch.load(os.path.join(a.init_from, "ckpt.pt"), map_location="cpu", weights_only=False)
         model.load_state_dict(st["model"])
         log(f"initialised from {a.init_from} (step {st['step']} of that run)")
-    if step == 0 and a.neighbour_heads:
+    if step == 0 and a.neighbour_heads and not a.init_from:  # a later phase keeps the learned biases
         set_neighbour_heads(model, a.neighbour_heads)
         log(f"encoder heads 0-{a.neighbour_heads - 1}: relative-position bias set to attend to the next-door tokens")
     nparam = sum(p.numel() for p in model.parameters())
