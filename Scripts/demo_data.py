@@ -8,12 +8,12 @@ Task families
               shown with a chain-of-thought rationale or as a direct answer,
               zero-shot or few-shot ("Q: ...\\nA: ...")
   calc        single-step "What is 23 + 48?" drills (direct)
-  calc_chain  3-6 equations per example, answered as "23 + 48 = 71. 51 - 7 = 44. ..."
+  calc_chain  3-6 equations per example, answered as "23 + 48 = 71. 51 - 7 = 44. ..." (in columns in v3)
   compare     yes/no and which-is-larger questions (CoT and direct)
   text        reverse / alphabetically sort a short list of words (CoT and direct)
   extract     list the numbers of a word problem in order (reading numbers off the input)
   repeat      copy a word problem verbatim (the copying every rationale step does)
-  copy        copy a list of numbers and words exactly (mixture v2)
+  copy        copy a list of numbers and words exactly (mixtures v2 and v3)
 """
 
 import random
@@ -84,7 +84,7 @@ def cap(s):
 # Arithmetic word problems.  Each returns (question, rationales, answer), where rationales maps
 # each rationale style to its list of sentences:
 #   "paraphrase"  one short sentence per step ("She sells 6, so she has 41 - 6 = 35."); mixture
-#                 v1, the shipped model's.
+#                 v1, the first shipped version's.
 #   "restate"     each question sentence copied verbatim, then its equation ("She sells 6
 #                 marbles, so 41 - 6 = 35."): both operands of every equation are then in the
 #                 last few tokens the decoder wrote.  T5's cross-attention has no position
@@ -419,7 +419,7 @@ def copy_item(rng):
 # --------------------------------------------------------------------------
 # Mixtures: each names a rationale style and the families' weights.
 
-MIX_V1 = [  # (name, weight): the shipped model's mixture
+MIX_V1 = [  # (name, weight): the first shipped version's mixture
     ("arith_cot", 0.40),
     ("arith_direct", 0.10),
     ("arith_fewshot", 0.03),  # long inputs: a few % costs a third of the compute
@@ -433,7 +433,7 @@ MIX_V1 = [  # (name, weight): the shipped model's mixture
     ("text_cot", 0.055),
 ]
 
-MIX_V2 = [  # the next recipe: restated rationales, more copying
+MIX_V2 = [  # phase 1 of the shipped model: restated rationales, more copying
     ("arith_cot", 0.36),
     ("arith_direct", 0.08),
     ("arith_fewshot", 0.03),
@@ -448,7 +448,7 @@ MIX_V2 = [  # the next recipe: restated rationales, more copying
     ("text_cot", 0.06),
 ]
 
-MIX_V3 = [  # restated rationales with sums and differences worked in columns (column_steps);
+MIX_V3 = [  # phase 2 of the shipped model: restated rationales with sums and differences worked in columns (column_steps);
     # no whole-table "What is 45 + 38?" drills, twice the equation chains (in columns too)
     ("arith_cot", 0.36),
     ("arith_direct", 0.08),

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Train the toy instruction-tuned T5 shipped in Models/demo-t5/.
 
-This is NOT Flan-T5.  It is a ~10M-parameter T5 (v1.1 style, gated-GELU, untied)
+This is NOT Flan-T5.  It is a 5.5M-parameter T5 (v1.1 style, gated-GELU, untied)
 trained from scratch on a synthetic Flan-style mixture (see Scripts/demo_data.py),
 to show in miniature that instruction tuning with chain-of-thought data makes
 step-by-step answers work.
 
-One command does everything (CPU only, 2 threads, seeded, resumable):
+One command runs a whole training run (CPU only, 2 threads, seeded, resumable):
 
     python3 -m venv /work/venv-demo
     /work/venv-demo/bin/pip install -r Scripts/requirements-demo.txt
@@ -16,14 +16,16 @@ Stages (``--stage``): data -> train -> export -> eval (default: all, or a comma-
 list).  Re-running resumes: data/tokenizer are reused, training continues from the last
 checkpoint in --workdir, export/eval are redone.
 
-The model shipped now was trained with the first recipe:
+The model shipped now was trained in two phases (Models/demo-t5/README.md):
 
-    train_demo.py --workdir /work/demo-train --mixture v1 --neighbour-heads 0 --steps 10000
+    train_demo.py --stage data,train --workdir W1 --steps 10000 --stop-at 5806
+    train_demo.py --workdir W2 --init-from W1 --mixture v3 --steps 5000 --lr 5e-4
 
-The defaults are the next recipe (mixture v2: rationales that restate each question
-sentence before its equation, more copying; two encoder heads started on the neighbouring
-tokens, see set_neighbour_heads).  --init-from starts a run from another run's weights and
-vocabulary (a second phase), with a fresh optimizer and schedule.
+Phase 1 uses the defaults: mixture v2 (rationales that restate each question sentence before
+its equation, more copying) and two encoder heads started on the neighbouring tokens (see
+set_neighbour_heads).  Phase 2 (--init-from: another run's weights and vocabulary, a fresh
+optimizer and schedule) uses mixture v3, whose rationales work every sum and difference in
+tens and ones.  The first shipped version used --mixture v1 --neighbour-heads 0 --steps 10000.
 """
 
 import argparse
@@ -230,7 +232,7 @@ def set_neighbour_heads(model, n):
     """Make the first n encoder heads look at the tokens next door (left, right, two left, ...).
 
     T5's only position signal is a learned bias per (distance bucket, head), shared by the encoder's layers.
-    Trained with AdamW at these learning rates it stayed below 1.4 (the shipped model: 0.76 after 10,000 steps),
+    Trained with AdamW at these learning rates it stayed below 1.4 (the first shipped model: 0.76 after 10,000 steps),
     so the encoder saw its input as a bag of words and nothing could copy a question in order. Measured: a
     fresh model trained on the copy drill alone stayed at the bag-of-words loss (2.3 after 400 steps, 0/40
     lists copied); with two heads set like this it reached 0.71 and 12/40.  The biases stay trainable."""
@@ -579,7 +581,8 @@ def main():
     ap.add_argument("--data-seed", dest="data_seed", type=int, default=None,
                     help="seed of the training stream (default: --seed); give a later phase its own")
     ap.add_argument("--mixture", default="v2", choices=sorted(D.MIXTURES),
-                    help="training mixture and rationale style (demo_data.py): v1 is the shipped model's")
+                    help="training mixture and rationale style (demo_data.py): the shipped model is v2, then v3; "
+                         "v1 was the first version's")
     ap.add_argument("--neighbour-heads", dest="neighbour_heads", type=int, default=2, choices=range(7),
                     help="encoder heads whose position bias starts on the next-door tokens (set_neighbour_heads); "
                          "the shipped model used 0")
