@@ -448,8 +448,8 @@ MIX_V2 = [  # phase 1 of the shipped model: restated rationales, more copying
     ("text_cot", 0.06),
 ]
 
-MIX_V3 = [  # phase 2 of the shipped model: restated rationales with sums and differences worked in columns (column_steps);
-    # no whole-table "What is 45 + 38?" drills, twice the equation chains (in columns too)
+MIX_V3 = [  # phase 2 of the shipped model: restated rationales with sums and differences worked in
+    # columns (column_steps); no whole-table "What is 45 + 38?" drills, twice the equation chains (in columns too)
     ("arith_cot", 0.36),
     ("arith_direct", 0.08),
     ("arith_fewshot", 0.03),

@@ -585,7 +585,7 @@ def main():
                          "v1 was the first version's")
     ap.add_argument("--neighbour-heads", dest="neighbour_heads", type=int, default=2, choices=range(7),
                     help="encoder heads whose position bias starts on the next-door tokens (set_neighbour_heads); "
-                         "the shipped model used 0")
+                         "the first shipped version used 0, the current one 2")
     ap.add_argument("--init-from", dest="init_from", default=None,
                     help="a previous run's workdir: start from its weights (fresh optimizer) and vocabulary")
     ap.add_argument("--vocab", type=int, default=1000)
