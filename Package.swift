@@ -1,34 +1,52 @@
 // swift-tools-version:6.0
 // T5 / Flan-T5 inference in pure Swift over OpenBLAS.
+//
+// Library targets, each depending only on those above it (the compiler enforces the direction):
+//   T5Tokenizers   text <-> ids (SentencePiece Unigram); no dependencies, usable alone
+//   T5Tensor       storage types: owned and mapped f32 tensors, scratch buffers, packed weight matrices
+//   T5SafeTensors  the safetensors format (memory-mapped reader, writer) and its strict JSON parser
+//   T5Kernels      matrix products (OpenBLAS and hand-written), norms, softmax, activations; the runtime (threads)
+//   T5Modeling     config, weights by Hugging Face name, the forward pass, the decoding session
+//   T5Generation   options, logits processors, samplers, greedy / sampling / beam search, chain-of-thought
+//   T5Engine       the text-level API (model folder loader, T5Generator), conversion; re-exports the others
 import PackageDescription
 
 // Opt-in SIMD code generation for the hand-written kernels, e.g. `T5_TARGET_CPU=x86-64-v4 swift build -c release`.
 // Without it Swift targets baseline x86-64 (SSE2), which is portable but makes the int8 kernels several times slower.
 // An environment switch rather than unconditional `unsafeFlags`, which would bar this package from being a versioned dependency.
 let targetCPU = Context.environment["T5_TARGET_CPU"].flatMap { $0.isEmpty ? nil : $0 }
-let engineSwiftSettings: [SwiftSetting] = targetCPU.map { [.unsafeFlags(["-target-cpu", $0]), .define("T5_TARGET_CPU_SET")] } ?? []
+let kernelSwiftSettings: [SwiftSetting] = targetCPU.map { [.unsafeFlags(["-target-cpu", $0]), .define("T5_TARGET_CPU_SET")] } ?? []
 
 let package = Package(
     name: "swift-t5",
     products: [
         .library(name: "T5Engine", targets: ["T5Engine"]),
+        .library(name: "T5Tokenizers", targets: ["T5Tokenizers"]),
         .executable(name: "t5", targets: ["T5CLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        // Debian's OpenBLAS (cblas.h); every dense matmul goes through it.
+        // Debian's OpenBLAS (cblas.h); every large dense product goes through it.
         .systemLibrary(
             name: "CBLAS",
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
         .target(
+            name: "T5Tokenizers",
+            exclude: ["Resources/README.md"],
+            resources: [.copy("Resources/t5-tokenizer")]
+        ),
+        .target(name: "T5Tensor", swiftSettings: kernelSwiftSettings),
+        .target(name: "T5SafeTensors", dependencies: ["T5Tensor"]),
+        .target(name: "T5Kernels", dependencies: ["CBLAS", "T5Tensor"], swiftSettings: kernelSwiftSettings),
+        .target(name: "T5Modeling", dependencies: ["T5Kernels", "T5SafeTensors", "T5Tensor"], swiftSettings: kernelSwiftSettings),
+        .target(name: "T5Generation", dependencies: ["T5Modeling"]),
+        .target(
             name: "T5Engine",
-            dependencies: ["CBLAS"],
-            resources: [.copy("Tokenizer/Resources/t5-tokenizer")],
-            swiftSettings: engineSwiftSettings
+            dependencies: ["T5Tokenizers", "T5Generation", "T5Modeling", "T5Kernels", "T5SafeTensors", "T5Tensor"]
         ),
         .executableTarget(
             name: "T5CLI",

@@ -50,7 +50,8 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        SystemInfo.configureThreads(threads)
+        T5Runtime.setBLASThreads(threads)
+        let runtime = T5Runtime(threads: threads)
         let lengths = try parseList(promptLengths, "--prompt-len"), batches = try parseList(batch, "--batch")
 
         // Load (timed), then load-to-first-token on the first configuration with a fresh load.
@@ -59,7 +60,7 @@ struct BenchCommand: ParsableCommand {
         for _ in 0..<max(1, reps) {
             model = nil  // the previous copy goes first, so peak RSS is that of one model
             let start = ContinuousClock.now
-            model = try T5Model(directory: modelOptions.directory())
+            model = try T5Model(directory: modelOptions.directory(), runtime: runtime)
             loadTimes.append(milliseconds(ContinuousClock.now - start))
         }
         let model0 = model!

@@ -35,14 +35,13 @@ struct CoTOptions: ParsableArguments {
     /// Whether answers are extracted (CoT or self-consistency).
     var reasons: Bool { cot != .none || selfConsistency > 1 }
 
-    func mode(modelDirectory: URL) throws -> CoTMode {
+    func mode(folder: ModelFolder) throws -> CoTMode {
         switch cot {
         case .none: return .none
         case .zeroShot: return .zeroShot(CoTTemplate.named(cotTemplate)!)
         case .fewShot:
-            let url = exemplars.map { URL(fileURLWithPath: $0) } ?? modelDirectory.appendingPathComponent("exemplars.jsonl")
-            guard FileManager.default.fileExists(atPath: url.path) else {
-                throw ValidationError("--cot few-shot needs --exemplars FILE (no exemplars.jsonl in \(modelDirectory.path))")
+            guard let url = exemplars.map({ URL(fileURLWithPath: $0) }) ?? folder.exemplarsFile else {
+                throw ValidationError("--cot few-shot needs --exemplars FILE (no exemplars.jsonl in \(folder.directory.path))")
             }
             return .fewShot(try CoTExemplar.load(from: url))
         }

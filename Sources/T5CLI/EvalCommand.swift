@@ -36,9 +36,10 @@ struct EvalCommand: AsyncParsableCommand {
 
     func run() async throws {
         let tasks = try loadItems()
-        let generator = try model.loadGenerator()
+        let folder = try model.loadFolder()
+        let generator = T5Generator(folder: folder)
         let options = chainOfThought.samplingDefaults(try decoding.apply(to: generator.defaultOptions), decoding: decoding)
-        let mode = try chainOfThought.mode(modelDirectory: try model.directory())
+        let mode = try chainOfThought.mode(folder: folder)
         let start = ContinuousClock.now
         var predictions: [(text: String, answer: String, votes: Int)] = []
         var generatedTokens = 0

@@ -45,21 +45,21 @@ struct GenerateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let start = ContinuousClock.now
+        let folder = try model.loadFolder()
+        let loadMs = milliseconds(ContinuousClock.now - start)
         if let ids {
-            try runIds(try parseIds(ids), start: start)
+            try runIds(try parseIds(ids), folder: folder, loadMs: loadMs)
             return
         }
-        let generator = try model.loadGenerator()
-        let loadMs = milliseconds(ContinuousClock.now - start)
+        let generator = T5Generator(folder: folder)
         let options = chainOfThought.samplingDefaults(try decoding.apply(to: generator.defaultOptions), decoding: decoding)
-        let directory = try model.directory()
         if let batchFile {
-            try await runBatch(generator, options: options, file: batchFile, directory: directory)
+            try await runBatch(generator, options: options, file: batchFile, folder: folder)
             return
         }
         let text = try readPrompt()
         if chainOfThought.reasons {
-            let r = try await generator.reason(question: text, mode: try chainOfThought.mode(modelDirectory: directory),
+            let r = try await generator.reason(question: text, mode: try chainOfThought.mode(folder: folder),
                                                selfConsistency: chainOfThought.selfConsistency,
                                                inputBudget: chainOfThought.inputBudget, options: options)
             if json {
@@ -109,18 +109,15 @@ struct GenerateCommand: AsyncParsableCommand {
 
     // MARK: - Modes
 
-    private func runIds(_ prompt: [Int], start: ContinuousClock.Instant) throws {
-        let t5 = try model.loadModel()
+    private func runIds(_ prompt: [Int], folder: ModelFolder, loadMs: Double) throws {
+        let options = try decoding.apply(to: folder.generationDefaults)
         let loaded = ContinuousClock.now
-        var defaults = GenerationOptions()
-        if let file = try GenerationConfigFile.load(directory: try model.directory()) { defaults = file.apply() }
-        let options = try decoding.apply(to: defaults)
-        let result = try t5.generate(prompts: [prompt], options: options)[0]
+        let result = try folder.model.generate(prompts: [prompt], options: options)[0]
         let done = ContinuousClock.now
         if json {
             var object: [String: Any] = [
                 "ids": result[0].tokens, "prompt_ids": prompt, "finish_reason": result[0].finishReason.rawValue,
-                "load_ms": milliseconds(loaded - start), "generate_ms": milliseconds(done - loaded),
+                "load_ms": loadMs, "generate_ms": milliseconds(done - loaded),
             ]
             if result.count > 1 { object["sequences"] = result.map(\.tokens) }
             writeOut(try jsonLine(object) + "\n")
@@ -129,7 +126,7 @@ struct GenerateCommand: AsyncParsableCommand {
         }
     }
 
-    private func runBatch(_ generator: T5Generator, options: GenerationOptions, file: String, directory: URL) async throws {
+    private func runBatch(_ generator: T5Generator, options: GenerationOptions, file: String, folder: ModelFolder) async throws {
         let items = try readJSONLines(file, option: "--batch-file").map { line, object in
             guard let prompt = (object["prompt"] ?? object["text"] ?? object["question"]) as? String else {
                 throw ValidationError("--batch-file \(file):\(line): expected a JSON object with a \"prompt\" string")
@@ -137,7 +134,7 @@ struct GenerateCommand: AsyncParsableCommand {
             return (object: object, prompt: prompt)
         }
         if chainOfThought.reasons {
-            let mode = try chainOfThought.mode(modelDirectory: directory)
+            let mode = try chainOfThought.mode(folder: folder)
             for item in items {
                 let r = try await generator.reason(question: item.prompt, mode: mode, selfConsistency: chainOfThought.selfConsistency,
                                                    inputBudget: chainOfThought.inputBudget, options: options)

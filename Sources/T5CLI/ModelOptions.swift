@@ -7,7 +7,7 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "A Hugging Face T5 model folder (config.json + model.safetensors). Default: the demo model shipped in Models/.")
     var model: String?
 
-    @Option(name: .long, help: "Threads for matrix products (OpenBLAS). Default: OpenBLAS's own choice (all cores).")
+    @Option(name: .long, help: "Threads for every matrix product: the engine's decode kernels and OpenBLAS (the encoder). Default: one per core.")
     var threads: Int?
 
     func validate() throws {
@@ -31,18 +31,20 @@ struct ModelOptions: ParsableArguments {
         throw ValidationError("no --model given and no shipped model found at \(relative); pass --model DIR")
     }
 
-    func applyThreads() {
-        if let threads { SystemInfo.configureThreads(threads) }
+    /// The runtime `--threads` asks for; OpenBLAS (process-wide) gets the same count.
+    func runtime() -> T5Runtime {
+        guard let threads else { return .shared }
+        T5Runtime.setBLASThreads(threads)
+        return T5Runtime(threads: threads)
+    }
+
+    /// The model folder, read once: model, tokenizer, generation defaults, exemplars.
+    func loadFolder() throws -> ModelFolder {
+        try ModelFolder(directory: directory(), runtime: runtime())
     }
 
     func loadModel() throws -> T5Model {
-        applyThreads()
-        return try T5Model(directory: directory())
-    }
-
-    func loadGenerator() throws -> T5Generator {
-        applyThreads()
-        return try T5Generator(directory: directory())
+        try T5Model(directory: directory(), runtime: runtime())
     }
 }
 

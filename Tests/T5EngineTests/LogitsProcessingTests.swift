@@ -1,6 +1,7 @@
 // Logits processors and samplers on crafted scores, against hand-computed expectations.
 import Foundation
 import Testing
+@testable import T5Generation
 @testable import T5Engine
 
 @Suite struct LogitsProcessingTests {

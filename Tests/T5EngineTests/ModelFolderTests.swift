@@ -84,12 +84,12 @@ import Testing
 
     @Test func badPromptsAreRefusedBeforeWork() throws {
         let model = try Fixtures.model("v11-gated")
-        #expect(throws: GenerationError.emptyBatch) { _ = try model.generateGreedy(prompts: [], maxNewTokens: 4) }
-        #expect(throws: GenerationError.emptyPrompt(row: 1)) { _ = try model.generateGreedy(prompts: [[1], []], maxNewTokens: 4) }
-        #expect(throws: GenerationError.tokenOutOfRange(row: 0, position: 1, id: 512, vocabularySize: 512)) {
+        #expect(throws: RequestError.emptyBatch) { _ = try model.generateGreedy(prompts: [], maxNewTokens: 4) }
+        #expect(throws: RequestError.emptyPrompt(row: 1)) { _ = try model.generateGreedy(prompts: [[1], []], maxNewTokens: 4) }
+        #expect(throws: RequestError.tokenOutOfRange(row: 0, position: 1, id: 512, vocabularySize: 512)) {
             _ = try model.generateGreedy(prompts: [[5, 512, 1]], maxNewTokens: 4)
         }
-        #expect(throws: GenerationError.tokenOutOfRange(row: 0, position: 0, id: -1, vocabularySize: 512)) {
+        #expect(throws: RequestError.tokenOutOfRange(row: 0, position: 0, id: -1, vocabularySize: 512)) {
             _ = try model.encode(prompts: [[-1]])
         }
         #expect(try model.generateGreedy(prompts: [[5, 1]], maxNewTokens: 0) == [[]])
@@ -102,7 +102,7 @@ import Testing
         #expect {
             try model.generateGreedy(prompts: [huge], maxNewTokens: 4)
         } throws: { error in
-            if case GenerationError.tooLarge = error { return true }
+            if case RequestError.tooLarge = error { return true }
             return false
         }
         var options = GenerationOptions()
@@ -111,7 +111,7 @@ import Testing
         #expect {
             try model.generate(prompts: Array(repeating: [5, 1], count: 64), options: options)
         } throws: { error in
-            if case GenerationError.tooLarge = error { return true }
+            if case RequestError.tooLarge = error { return true }
             return false
         }
     }

@@ -2,6 +2,7 @@
 // module with the library sources and Fuzz/FuzzMain.swift (-D T5_FUZZING, -sanitize=fuzzer,address), and
 // the test suite replays every committed corpus file through the same functions (ReliabilityFuzzCorpusTests).
 import Foundation
+@testable import T5Modeling
 #if !T5_FUZZING
 @testable import T5Engine
 #endif

@@ -2,6 +2,7 @@
 // The inputs are in Fixtures/fuzz-corpus/<target>/ (also replayed by ReliabilityFuzzCorpusTests).
 import Foundation
 import Testing
+@testable import T5Modeling
 @testable import T5Engine
 
 @Suite struct ReliabilityFuzzRegressionTests {

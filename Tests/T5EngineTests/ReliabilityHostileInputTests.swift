@@ -77,8 +77,8 @@ enum LargeFixtures {
 
     @Test func emptyBatchIsRefused() async throws {
         let g = T5Generator(model: try Fixtures.model("v11-gated"), tokenizer: ByteTokenizer())
-        await #expect(throws: GenerationError.emptyBatch) { _ = try await g.generate(prompts: []) }
-        #expect("\(GenerationError.emptyBatch)" == "the batch holds no prompt")
+        await #expect(throws: RequestError.emptyBatch) { _ = try await g.generate(prompts: []) }
+        #expect("\(RequestError.emptyBatch)" == "the batch holds no prompt")
     }
 
     /// Memory limit stated: a prompt is accepted iff the run state it needs (EncoderState.bytes + DecoderState.bytes,
@@ -93,7 +93,7 @@ enum LargeFixtures {
         await #expect {
             _ = try await g.generate(prompt: prompt, options: o)
         } throws: { error in
-            guard case GenerationError.tooLarge(let bytes, let limit, _) = error else { return false }
+            guard case RequestError.tooLarge(let bytes, let limit, _) = error else { return false }
             return limit == 8 << 30 && bytes > limit && "\(error)".contains("over the limit of 8192 MiB")
         }
         // The refusal allocated nothing big: peak RSS grew by far less than the 4 TB asked for.
@@ -108,7 +108,7 @@ enum LargeFixtures {
         await #expect {
             _ = try await g.generate(prompt: prompt, options: o)
         } throws: { error in
-            guard case GenerationError.tooLarge(let bytes, let limit, let what) = error else { return false }
+            guard case RequestError.tooLarge(let bytes, let limit, let what) = error else { return false }
             return bytes > limit && what.contains("tokens")
         }
     }

@@ -14,6 +14,7 @@
 // on top of the 294 MiB of mapped weights. The encoder's L² scores are per head and row, one at a time.
 import Foundation
 import Testing
+@testable import T5Modeling
 @testable import T5Engine
 
 @Suite struct ReliabilityMemoryBoundTests {
@@ -62,7 +63,7 @@ import Testing
         let exact = try T5Model(directory: dir, memoryLimitBytes: Int(need))
         #expect(try exact.generateGreedy(prompts: prompts, maxNewTokens: steps).count == batch)
         let under = try T5Model(directory: dir, memoryLimitBytes: Int(need) - 1)
-        #expect(throws: GenerationError.tooLarge(bytes: Int(need), limit: Int(need) - 1,
+        #expect(throws: RequestError.tooLarge(bytes: Int(need), limit: Int(need) - 1,
                                                  what: "8 prompt(s) of up to 256 tokens × 1 row(s) with 3 decoder steps")) {
             _ = try under.generateGreedy(prompts: prompts, maxNewTokens: steps)
         }
@@ -76,7 +77,7 @@ import Testing
         #expect(model.config == Self.flanT5Small || model.config.dModel == 512)
         let prompts = [[Int]](repeating: [Int](repeating: 100, count: 2047) + [1], count: 8)
         let before = peakResidentBytes()
-        #expect(throws: GenerationError.tooLarge(bytes: 747_772_928, limit: 700 << 20,
+        #expect(throws: RequestError.tooLarge(bytes: 747_772_928, limit: 700 << 20,
                                                  what: "8 prompt(s) of up to 2048 tokens × 1 row(s) with 128 decoder steps")) {
             _ = try model.generateGreedy(prompts: prompts, maxNewTokens: 128)
         }

@@ -2,6 +2,7 @@
 // tokenizer. Expected ids are HF T5TokenizerFast output (tokenizers 0.22.2, this tokenizer.json).
 import Foundation
 import Testing
+@testable import T5Tokenizers
 @testable import T5Engine
 
 @Suite struct TokenizerAddedTokensTests {

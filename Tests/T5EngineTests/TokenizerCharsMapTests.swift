@@ -2,6 +2,7 @@
 // map, and every way a corrupt blob is refused.
 import Foundation
 import Testing
+@testable import T5Tokenizers
 @testable import T5Engine
 
 /// A two-block Darts-clone blob with keys "a" → "A" and "ab" → "X" (units built by hand:

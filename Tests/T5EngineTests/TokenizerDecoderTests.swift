@@ -2,6 +2,7 @@
 // incremental decoding for streaming. Expected strings are HF tokenizers 0.22.2 output.
 import Foundation
 import Testing
+@testable import T5Tokenizers
 @testable import T5Engine
 
 @Suite struct TokenizerDecoderTests {

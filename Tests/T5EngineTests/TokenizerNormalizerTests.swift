@@ -2,6 +2,7 @@
 // then Strip and the " {2,}" → ▁ replacement. Expected strings are HF tokenizers 0.22.2 output.
 import Foundation
 import Testing
+@testable import T5Tokenizers
 @testable import T5Engine
 
 func normalize(_ text: String, _ steps: [NormalizerStep]) -> String {

@@ -1,5 +1,6 @@
 // The hand-written protobuf wire reader behind the spiece.model loader.
 import Testing
+@testable import T5Tokenizers
 @testable import T5Engine
 
 @Suite struct TokenizerProtobufTests {

@@ -1,6 +1,7 @@
 // Unigram Viterbi on a tiny vocabulary, and the double-array trie under it. Expected ids are
 // what HF tokenizers 0.22.2 `models.Unigram` gives for the same vocabulary.
 import Testing
+@testable import T5Tokenizers
 @testable import T5Engine
 
 @Suite struct TokenizerUnigramTests {

@@ -2,6 +2,7 @@
 
 import Testing
 @testable import T5Engine
+@testable import T5SafeTensors
 
 @Suite struct WeightsJSONParserTests {
     private func parse(_ text: String) throws(JSONParseError) -> JSONValue {

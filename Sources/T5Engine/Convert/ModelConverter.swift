@@ -2,6 +2,7 @@
 // Everything is written under `<out>.partial-<pid>` and renamed into place at the end, so an interrupted run never
 // leaves a folder that looks valid, and the input is only ever read.
 import Foundation
+import T5Modeling
 
 public enum ModelConverter {
     /// Files copied unchanged next to the weights (tokenizer and generation settings).

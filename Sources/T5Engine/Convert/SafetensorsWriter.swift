@@ -1,8 +1,8 @@
 // Writes one .safetensors file: header padded so the data starts 64-byte aligned, tensors streamed one at a time.
 import Foundation
 
-struct SafetensorsWriter {
-    struct Entry {
+package struct SafetensorsWriter {
+    package struct Entry {
         let name: String
         let dtype: SafetensorsDType
         let shape: [Int]
@@ -11,7 +11,7 @@ struct SafetensorsWriter {
 
     /// Writes `entries` in order to `url`; `fill(entry, buffer)` provides each tensor's bytes into a buffer of its size.
     /// Callers order entries so that wider elements come first: each tensor then starts aligned for its element type.
-    static func write(
+    package static func write(
         to url: URL, entries: [Entry], metadata: [String: String],
         fill: (Entry, UnsafeMutableRawBufferPointer) throws -> Void
     ) throws {

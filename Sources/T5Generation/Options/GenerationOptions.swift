@@ -1,0 +1,172 @@
+// Every knob of decoding, shared by the CLI and the library; defaults follow transformers' GenerationConfig.
+import Foundation
+import T5Modeling
+
+/// When beam search may stop (transformers' `early_stopping`).
+public enum EarlyStopping: String, Sendable, Equatable, Codable {
+    /// `False`: stop when the best running beam can no longer beat the worst finished one (a length-based heuristic).
+    case heuristic
+    /// `True`: stop as soon as `numBeams` hypotheses are finished.
+    case always
+    /// `"never"`: the canonical beam search; only stop when no improvement is possible.
+    case never
+}
+
+public struct GenerationOptions: Sendable, Equatable {
+    /// Most tokens to generate (EOS included).
+    public var maxNewTokens: Int = 64
+    /// EOS is forbidden until this many tokens are generated.
+    public var minNewTokens: Int = 0
+    /// 1 = greedy or sampling; more = beam search.
+    public var numBeams: Int = 1
+    /// Beam scores are divided by `length ** lengthPenalty`; > 0 favours longer outputs.
+    public var lengthPenalty: Double = 1.0
+    public var earlyStopping: EarlyStopping = .heuristic
+    /// Finished hypotheses returned per prompt (at most `numBeams` for beam search, any number when sampling).
+    public var numReturnSequences: Int = 1
+    /// Sample instead of taking the most likely token.
+    public var doSample: Bool = false
+    public var temperature: Float = 1.0
+    /// Keep only the `topK` most likely tokens when sampling; 0 disables.
+    public var topK: Int = 50
+    /// Keep the smallest set of tokens whose probability reaches `topP` when sampling; 1 disables.
+    public var topP: Float = 1.0
+    /// Seed of the sampler; the same seed, prompt and options give the same output.
+    public var seed: UInt64 = 0
+    /// > 1 discourages tokens already in the output (transformers' CTRL-style penalty).
+    public var repetitionPenalty: Float = 1.0
+    /// Forbid any n-gram of this size from occurring twice in the output; 0 disables.
+    public var noRepeatNgramSize: Int = 0
+    /// Stop as soon as the decoded text contains one of these (needs a tokenizer; see `T5Generator`).
+    public var stopStrings: [String] = []
+    /// Overrides the model's EOS token id.
+    public var eosTokenId: Int? = nil
+
+    public init() {}
+
+    /// Largest `maxNewTokens` accepted; far beyond anything T5 was trained for, small enough to size caches.
+    public static let maxNewTokensLimit = 1 << 20
+
+    /// Checks every option and names the first bad one.
+    public func validate() throws {
+        func bad(_ name: String, _ value: Any, _ reason: String) -> GenerationError {
+            .invalidOption(name: name, value: "\(value)", reason: reason)
+        }
+        guard maxNewTokens >= 0 else { throw bad("maxNewTokens", maxNewTokens, "must be >= 0") }
+        guard maxNewTokens <= Self.maxNewTokensLimit else { throw bad("maxNewTokens", maxNewTokens, "must be <= \(Self.maxNewTokensLimit)") }
+        guard minNewTokens >= 0, minNewTokens <= maxNewTokens else {
+            throw bad("minNewTokens", minNewTokens, "must be between 0 and maxNewTokens (\(maxNewTokens))")
+        }
+        guard numBeams >= 1, numBeams <= 256 else { throw bad("numBeams", numBeams, "must be between 1 and 256") }
+        guard lengthPenalty.isFinite else { throw bad("lengthPenalty", lengthPenalty, "must be a finite number") }
+        // Capped: it multiplies the batch (an unchecked product would overflow) and sizes the result arrays.
+        guard numReturnSequences >= 1, numReturnSequences <= 1024 else {
+            throw bad("numReturnSequences", numReturnSequences, "must be between 1 and 1024")
+        }
+        if numBeams > 1 {
+            guard numReturnSequences <= numBeams else {
+                throw bad("numReturnSequences", numReturnSequences, "must be <= numBeams (\(numBeams))")
+            }
+            guard !doSample else { throw bad("doSample", doSample, "beam sampling is not supported; use numBeams 1 to sample") }
+        } else if !doSample {
+            guard numReturnSequences == 1 else {
+                throw bad("numReturnSequences", numReturnSequences, "greedy search returns one sequence; sample or use beams")
+            }
+        }
+        guard temperature.isFinite, temperature > 0 else { throw bad("temperature", temperature, "must be > 0") }
+        guard topK >= 0 else { throw bad("topK", topK, "must be >= 0 (0 disables it)") }
+        guard topP.isFinite, topP > 0, topP <= 1 else { throw bad("topP", topP, "must be in (0, 1]") }
+        guard repetitionPenalty.isFinite, repetitionPenalty > 0 else {
+            throw bad("repetitionPenalty", repetitionPenalty, "must be > 0 (1 disables it)")
+        }
+        guard noRepeatNgramSize >= 0 else { throw bad("noRepeatNgramSize", noRepeatNgramSize, "must be >= 0") }
+        guard !stopStrings.contains("") else { throw bad("stopStrings", stopStrings, "must not contain an empty string") }
+    }
+}
+
+/// The parts of a Hugging Face `generation_config.json` that map onto `GenerationOptions`.
+public struct GenerationConfigFile: Sendable, Equatable, Decodable {
+    public var maxNewTokens: Int?
+    public var maxLength: Int?
+    public var minNewTokens: Int?
+    public var minLength: Int?
+    public var numBeams: Int?
+    public var lengthPenalty: Double?
+    public var earlyStopping: EarlyStopping?
+    public var numReturnSequences: Int?
+    public var doSample: Bool?
+    public var temperature: Float?
+    public var topK: Int?
+    public var topP: Float?
+    public var repetitionPenalty: Float?
+    public var noRepeatNgramSize: Int?
+    public var eosTokenId: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case maxNewTokens = "max_new_tokens", maxLength = "max_length", minNewTokens = "min_new_tokens"
+        case minLength = "min_length", numBeams = "num_beams", lengthPenalty = "length_penalty"
+        case earlyStopping = "early_stopping", numReturnSequences = "num_return_sequences", doSample = "do_sample"
+        case temperature, topK = "top_k", topP = "top_p", repetitionPenalty = "repetition_penalty"
+        case noRepeatNgramSize = "no_repeat_ngram_size", eosTokenId = "eos_token_id"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        maxNewTokens = try c.decodeIfPresent(Int.self, forKey: .maxNewTokens)
+        maxLength = try c.decodeIfPresent(Int.self, forKey: .maxLength)
+        minNewTokens = try c.decodeIfPresent(Int.self, forKey: .minNewTokens)
+        minLength = try c.decodeIfPresent(Int.self, forKey: .minLength)
+        numBeams = try c.decodeIfPresent(Int.self, forKey: .numBeams)
+        lengthPenalty = try c.decodeIfPresent(Double.self, forKey: .lengthPenalty)
+        // `early_stopping` is true, false or "never".
+        if let flag = try? c.decodeIfPresent(Bool.self, forKey: .earlyStopping) {
+            earlyStopping = flag ? .always : .heuristic
+        } else if let text = try? c.decodeIfPresent(String.self, forKey: .earlyStopping) {
+            guard text == "never" else {
+                throw GenerationError.invalidOption(name: "early_stopping", value: text, reason: "must be true, false or \"never\"")
+            }
+            earlyStopping = .never
+        }
+        numReturnSequences = try c.decodeIfPresent(Int.self, forKey: .numReturnSequences)
+        doSample = try c.decodeIfPresent(Bool.self, forKey: .doSample)
+        temperature = try c.decodeIfPresent(Float.self, forKey: .temperature)
+        topK = try c.decodeIfPresent(Int.self, forKey: .topK)
+        topP = try c.decodeIfPresent(Float.self, forKey: .topP)
+        repetitionPenalty = try c.decodeIfPresent(Float.self, forKey: .repetitionPenalty)
+        noRepeatNgramSize = try c.decodeIfPresent(Int.self, forKey: .noRepeatNgramSize)
+        eosTokenId = c.decodeTokenId(forKey: .eosTokenId)
+    }
+
+    /// Reads `generation_config.json` from a model folder; nil when the folder has none.
+    public static func load(directory: URL) throws -> GenerationConfigFile? {
+        let url = directory.appendingPathComponent("generation_config.json")
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        do {
+            return try JSONDecoder().decode(GenerationConfigFile.self, from: Data(contentsOf: url))
+        } catch let error as GenerationError {
+            throw error
+        } catch {
+            throw ConfigError.notJSON(path: url.path, reason: "\(error)")
+        }
+    }
+
+    /// Options with this file's values as defaults. `max_length` counts the decoder start token, as in transformers.
+    /// Clamped before subtracting: `max_length` is untrusted, and Int.min - 1 would trap.
+    public func apply(to base: GenerationOptions = GenerationOptions()) -> GenerationOptions {
+        var o = base
+        if let maxNewTokens { o.maxNewTokens = maxNewTokens } else if let maxLength { o.maxNewTokens = max(maxLength, 1) - 1 }
+        if let minNewTokens { o.minNewTokens = minNewTokens } else if let minLength { o.minNewTokens = max(minLength, 1) - 1 }
+        if let numBeams { o.numBeams = numBeams }
+        if let lengthPenalty { o.lengthPenalty = lengthPenalty }
+        if let earlyStopping { o.earlyStopping = earlyStopping }
+        if let numReturnSequences { o.numReturnSequences = numReturnSequences }
+        if let doSample { o.doSample = doSample }
+        if let temperature { o.temperature = temperature }
+        if let topK { o.topK = topK }
+        if let topP { o.topP = topP }
+        if let repetitionPenalty { o.repetitionPenalty = repetitionPenalty }
+        if let noRepeatNgramSize { o.noRepeatNgramSize = noRepeatNgramSize }
+        if let eosTokenId { o.eosTokenId = eosTokenId }
+        return o
+    }
+}

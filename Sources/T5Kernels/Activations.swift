@@ -1,0 +1,66 @@
+// Feed-forward activations, applied in place, and the gate product of gated variants.
+import Foundation
+
+/// The feed-forward activation, from `feed_forward_proj` (`"relu"`, `"gated-gelu"`, …).
+public enum T5Activation: String, Sendable, Equatable {
+    case relu
+    /// Exact GELU with erf (`"gelu"` in transformers' ACT2FN).
+    case gelu
+    /// The tanh approximation (`gelu_new`); transformers maps `"gated-gelu"` to it.
+    case geluTanh = "gelu_new"
+    case silu
+}
+
+/// Applies `activation` to `n` values in place.
+@inline(__always)
+package func activate(_ x: UnsafeMutablePointer<Float>, count n: Int, _ activation: T5Activation) {
+    switch activation {
+    case .relu:
+        for i in 0..<n { x[i] = max(x[i], 0) }
+    case .gelu:
+        // Exact GELU: x·Φ(x) with erf (original-T5 configs with `gelu` are rare; libm is fine here).
+        for i in 0..<n { x[i] = 0.5 * x[i] * (1 + erf(x[i] * 0.70710678118654752)) }
+    case .geluTanh:
+        // gelu_new: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), written as x·sigmoid(2·√(2/π)·(x + 0.044715·x³))
+        // (the same function: 0.5·(1 + tanh z) = sigmoid(2z)) so that it vectorises through exp16.
+        let c: Float = 2 * 0.7978845608028654
+        mapInPlace(x, count: n) { v in v * sigmoid16(c * (v + 0.044715 * v * v * v)) }
+    case .silu:
+        mapInPlace(x, count: n) { v in v * sigmoid16(v) }
+    }
+}
+
+/// `x[i] = f(x[i])` 16 lanes at a time; the tail goes through the same function on a padded vector.
+@inline(__always)
+private func mapInPlace(_ x: UnsafeMutablePointer<Float>, count n: Int, _ f: (SIMD16<Float>) -> SIMD16<Float>) {
+    let raw = UnsafeMutableRawPointer(x)
+    var i = 0
+    while i + 16 <= n {
+        raw.storeBytes(of: f(raw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)), toByteOffset: 4 * i, as: SIMD16<Float>.self)
+        i += 16
+    }
+    if i < n {
+        var v = SIMD16<Float>()
+        for j in i..<n { v[j - i] = x[j] }
+        let r = f(v)
+        for j in i..<n { x[j] = r[j - i] }
+    }
+}
+
+/// `a *= b`, elementwise: the gate of gated feed-forward (`act(wi_0·h) * (wi_1·h)`).
+@inline(__always)
+package func multiply(_ a: UnsafeMutablePointer<Float>, by b: UnsafePointer<Float>, count n: Int) {
+    for i in 0..<n { a[i] *= b[i] }
+}
+
+/// `a *= s`, elementwise.
+@inline(__always)
+package func scale(_ a: UnsafeMutablePointer<Float>, by s: Float, count n: Int) {
+    for i in 0..<n { a[i] *= s }
+}
+
+/// `a += b`, elementwise (position bias onto a row of attention scores).
+@inline(__always)
+package func add(_ b: UnsafePointer<Float>, to a: UnsafeMutablePointer<Float>, count n: Int) {
+    for i in 0..<n { a[i] += b[i] }
+}

@@ -1,0 +1,164 @@
+// The T5 forward pass, as transformers' modeling_t5.py computes it: the encoder stack over a padded
+// batch of prompts, the cross-attention keys/values derived from its output once, then one decoder step per token.
+//
+// What is easy to get wrong, and is right here:
+// - attention has no 1/sqrt(d_kv) scale (it is folded into the initialisation);
+// - the relative position bias comes from block 0 of each stack and is reused by every block:
+//   bidirectional buckets in the encoder, causal ones in the decoder; cross-attention has none;
+// - T5's layer norm is an RMS norm without mean or bias;
+// - `gated-gelu` is gelu_new (tanh approximation) on wi_0, times wi_1;
+// - with tied embeddings the decoder output is scaled by d_model^-0.5 before the (shared) head.
+import T5Kernels
+import T5Tensor
+
+extension T5Model {
+    // MARK: Encoder
+
+    /// Runs the encoder over a right-padded batch. The output, `[batch * length, d_model]`, is left in `s.x`.
+    /// Padding positions get values too; every later step ignores them.
+    func runEncoder(_ p: PromptBatch, _ s: EncoderState) {
+        let c = config, d = c.dModel, inner = c.innerDim, dkv = c.dKV, len = p.length
+        let rows = p.batch * len
+        let x = s.x.pointer, h = s.h.pointer, q = s.q.pointer, k = s.k.pointer, v = s.v.pointer
+        let ctx = s.ctx.pointer, scores = s.scores.pointer
+
+        // Token embeddings (T5 does not scale them).
+        embed(p.ids, into: x)
+
+        // Position bias for every key-minus-query offset, computed once and shared by all blocks.
+        let bias = PositionBiasTable(
+            table: weights.encoderPositionBias.pointer, heads: c.numHeads, numBuckets: c.relativeAttentionNumBuckets,
+            maxDistance: c.relativeAttentionMaxDistance, bidirectional: true, offsets: -(len - 1)...(len - 1))
+
+        for block in weights.encoder {
+            // Self-attention sub-layer: x += o(attention(norm(x))).
+            let a = block.selfAttention
+            rmsNorm(x, rows: rows, dim: d, weight: a.layerNorm.pointer, eps: c.layerNormEpsilon, into: h)
+            linear(h, rows: rows, a.q, out: inner, in: d, into: q)
+            linear(h, rows: rows, a.k, out: inner, in: d, into: k)
+            linear(h, rows: rows, a.v, out: inner, in: d, into: v)
+            for b in 0..<p.batch {
+                // Padding keys would get weight exp(-huge) = 0 under transformers' additive mask,
+                // so attending over the real tokens only is exact; padding queries are skipped.
+                let n = p.lengths[b], base = b * len * inner
+                for head in 0..<c.numHeads {
+                    let off = base + head * dkv
+                    // scores[n, n] = Q_h · K_hᵀ (no 1/sqrt(d_kv) in T5)
+                    matmulTransposedB(q + off, lda: inner, k + off, ldb: inner, into: scores, ldc: n, m: n, n: n, k: dkv)
+                    for i in 0..<n {
+                        let row = scores + i * n
+                        bias.add(head: head, query: i, keys: n, to: row)
+                        softmax(row, count: n)
+                    }
+                    // ctx_h[n, d_kv] = P · V_h
+                    matmul(scores, lda: n, v + off, ldb: inner, into: ctx + off, ldc: inner, m: n, n: dkv, k: n)
+                }
+            }
+            linear(ctx, rows: rows, a.o, out: d, in: inner, into: x, accumulate: true)
+
+            // Feed-forward sub-layer: x += wo(act(wi·norm(x))) (gated: act(wi_0·n) * wi_1·n).
+            feedForward(block.feedForward, rows: rows, x: x, h: h, ff: s.ff.pointer, gate: s.gate?.pointer)
+        }
+        rmsNorm(x, rows: rows, dim: d, weight: weights.encoderFinalNorm.pointer, eps: c.layerNormEpsilon, into: x)
+    }
+
+    /// Projects the encoder output to every decoder block's cross-attention keys and values, once per prompt.
+    func computeCrossAttentionCache(encoderOutput: UnsafePointer<Float>, rows: Int, keys: [FloatBuffer], values: [FloatBuffer]) {
+        let d = config.dModel, inner = config.innerDim
+        for (l, block) in weights.decoder.enumerated() {
+            let a = block.crossAttention
+            linear(encoderOutput, rows: rows, a.k, out: inner, in: d, into: keys[l].pointer)
+            linear(encoderOutput, rows: rows, a.v, out: inner, in: d, into: values[l].pointer)
+        }
+    }
+
+    // MARK: Decoder
+
+    /// Feeds one token to each row of the step (`s.slots[0..<s.batch]`), each at its own position, and leaves the
+    /// next-token logits in `s.logits` (`[batch, vocab]`, batch order). The caller has checked positions and token ids.
+    func decoderStep(_ tokens: UnsafePointer<Int>, _ s: DecoderState) {
+        let c = config, d = c.dModel, inner = c.innerDim, dkv = c.dKV, batch = s.batch
+        let maxSteps = s.maxSteps, capacity = s.capacity
+        let x = s.x.pointer, h = s.h.pointer, q = s.q.pointer, k = s.k.pointer, v = s.v.pointer
+        let ctx = s.ctx.pointer, scores = s.scores.pointer
+        let slots = s.slots, position = s.position
+
+        embed(UnsafeBufferPointer(start: tokens, count: batch), into: x)
+
+        for (l, block) in weights.decoder.enumerated() {
+            // Causal self-attention over each row's positions 0...t: x += o(attention(norm(x))).
+            let a = block.selfAttention
+            rmsNorm(x, rows: batch, dim: d, weight: a.layerNorm.pointer, eps: c.layerNormEpsilon, into: h)
+            linear(h, rows: batch, a.q, out: inner, in: d, into: q)
+            linear(h, rows: batch, a.k, out: inner, in: d, into: k)
+            linear(h, rows: batch, a.v, out: inner, in: d, into: v)
+            let cacheK = s.selfK[l].pointer, cacheV = s.selfV[l].pointer
+            for b in 0..<batch {
+                let slot = slots[b], t = position[slot]
+                let rowK = cacheK + slot * maxSteps * inner, rowV = cacheV + slot * maxSteps * inner
+                (rowK + t * inner).update(from: k + b * inner, count: inner)
+                (rowV + t * inner).update(from: v + b * inner, count: inner)
+                for head in 0..<c.numHeads {
+                    let qh = q + b * inner + head * dkv
+                    matvec(rowK + head * dkv, lda: inner, rows: t + 1, cols: dkv, qh, into: scores)
+                    s.positionBias.add(head: head, query: t, keys: t + 1, to: scores)
+                    softmax(scores, count: t + 1)
+                    matvecTransposed(rowV + head * dkv, lda: inner, rows: t + 1, cols: dkv, scores, into: ctx + b * inner + head * dkv)
+                }
+            }
+            linear(ctx, rows: batch, a.o, out: d, in: inner, into: x, accumulate: true)
+
+            // Cross-attention over the real (unpadded) encoder positions; no position bias.
+            let ca = block.crossAttention
+            rmsNorm(x, rows: batch, dim: d, weight: ca.layerNorm.pointer, eps: c.layerNormEpsilon, into: h)
+            linear(h, rows: batch, ca.q, out: inner, in: d, into: q)
+            for b in 0..<batch {
+                let slot = slots[b], n = s.encoderLength[slot]
+                let crossK = s.crossK[l * capacity + slot], crossV = s.crossV[l * capacity + slot]
+                for head in 0..<c.numHeads {
+                    let qh = q + b * inner + head * dkv
+                    matvec(crossK + head * dkv, lda: inner, rows: n, cols: dkv, qh, into: scores)
+                    softmax(scores, count: n)
+                    matvecTransposed(crossV + head * dkv, lda: inner, rows: n, cols: dkv, scores, into: ctx + b * inner + head * dkv)
+                }
+            }
+            linear(ctx, rows: batch, ca.o, out: d, in: inner, into: x, accumulate: true)
+
+            feedForward(block.feedForward, rows: batch, x: x, h: h, ff: s.ff.pointer, gate: s.gate?.pointer)
+        }
+
+        // Final norm, the tied-head rescale, and the vocabulary projection.
+        rmsNorm(x, rows: batch, dim: d, weight: weights.decoderFinalNorm.pointer, eps: c.layerNormEpsilon, into: h)
+        if c.tieWordEmbeddings {
+            scale(h, by: Float(1 / Double(d).squareRoot()), count: batch * d)
+        }
+        linear(h, rows: batch, weights.lmHead, out: c.vocabSize, in: d, into: s.logits.pointer)
+        for b in 0..<batch { position[slots[b]] += 1 }
+    }
+
+    // MARK: Shared pieces
+
+    /// Copies the embedding row of each id into consecutive rows of `x`. Ids were validated by the caller.
+    private func embed<C: Collection>(_ ids: C, into x: UnsafeMutablePointer<Float>) where C.Element == Int {
+        let d = config.dModel
+        for (r, id) in ids.enumerated() {
+            weights.shared.row(id, into: x + r * d)
+        }
+    }
+
+    /// `x += wo(act(wi · norm(x)))`, gated variants multiplying by `wi_1 · norm(x)` before `wo`.
+    private func feedForward(
+        _ w: FeedForwardWeights, rows: Int, x: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>,
+        ff: UnsafeMutablePointer<Float>, gate: UnsafeMutablePointer<Float>?
+    ) {
+        let c = config, d = c.dModel
+        rmsNorm(x, rows: rows, dim: d, weight: w.layerNorm.pointer, eps: c.layerNormEpsilon, into: h)
+        linear(h, rows: rows, w.wi, out: c.dFF, in: d, into: ff)
+        activate(ff, count: rows * c.dFF, activation)
+        if let wiGate = w.wiGate, let gate {
+            linear(h, rows: rows, wiGate, out: c.dFF, in: d, into: gate)
+            multiply(ff, by: gate, count: rows * c.dFF)
+        }
+        linear(ff, rows: rows, w.wo, out: d, in: c.dFF, into: x, accumulate: true)
+    }
+}

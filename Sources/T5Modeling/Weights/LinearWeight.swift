@@ -1,0 +1,99 @@
+// A linear layer's weight, `[out, in]` as PyTorch stores it (y = x·Wᵀ): f32 (BLAS / SIMD), int8 with per-row scales,
+// or bf16 / f16 at half width. The format is the checkpoint's: an I8 tensor with an F32 `<name>_scale` next to it is
+// int8 (see `t5 convert`); BF16 / F16 matrices stay half width in memory, and f32 accumulation is used throughout.
+import Foundation
+import T5Tensor
+import T5SafeTensors
+import T5Kernels
+
+/// Packed (int8 or half-precision) values, kept alive with the mapping they point into, and the int8 scales.
+struct PackedTensor: @unchecked Sendable {
+    let matrix: PackedMatrix
+    let scales: FloatTensor?
+    /// The store whose mapping holds `matrix.values`.
+    let owner: WeightStore
+}
+
+package struct LinearWeight: Sendable {
+    enum Storage: Sendable {
+        case f32(FloatTensor)
+        /// int8 with per-row scales, or bf16 / f16 used at half width (widened inside the kernels).
+        case packed(PackedTensor)
+    }
+
+    let storage: Storage
+    let outFeatures: Int
+    let inFeatures: Int
+
+    /// The tensor `name` with shape `[out, in]`: int8 when stored as I8 (its scales in `<name>_scale`), kept at half
+    /// width when stored as BF16 or F16, otherwise served as f32 (used in place from the mapping).
+    static func load(_ store: WeightStore, _ name: String, out: Int, in inFeatures: Int) throws -> LinearWeight {
+        let format: PackedFormat
+        switch store.info(name)?.dtype {
+        case .i8?: format = .int8
+        case .bf16?: format = .bf16
+        case .f16?: format = .f16
+        default:
+            let tensor = try store.floatTensor(name, shape: [out, inFeatures])
+            return LinearWeight(storage: .f32(tensor), outFeatures: out, inFeatures: inFeatures)
+        }
+        let (info, bytes) = try store.rawTensor(name)
+        guard info.shape == [out, inFeatures] else {
+            throw WeightsError.shapeMismatch(name: name, expected: [out, inFeatures], actual: info.shape, path: store.directory.path)
+        }
+        let scales = format == .int8 ? try store.floatTensor(scaleName(of: name), shape: [out]) : nil
+        let values = bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!
+        let matrix = PackedMatrix(values: values, format: format, scales: scales?.pointer, outFeatures: out, inFeatures: inFeatures)
+        return LinearWeight(storage: .packed(PackedTensor(matrix: matrix, scales: scales, owner: store)),
+                            outFeatures: out, inFeatures: inFeatures)
+    }
+
+    /// Where `t5 convert` stores the per-row scales of the int8 tensor `name`.
+    package static func scaleName(of name: String) -> String { name + "_scale" }
+
+    /// The weight as the kernels read it (f32 weights are used in place from the mapping).
+    var matrix: PackedMatrix {
+        switch storage {
+        case .f32(let t):
+            PackedMatrix(values: UnsafeRawPointer(t.pointer), format: .f32, scales: nil, outFeatures: outFeatures, inFeatures: inFeatures)
+        case .packed(let t): t.matrix
+        }
+    }
+
+    /// Copies row `r` as f32 into `dst` (the embedding lookup).
+    @inline(__always)
+    func row(_ r: Int, into dst: UnsafeMutablePointer<Float>) {
+        switch storage {
+        case .f32(let t): dst.update(from: t.pointer + r * inFeatures, count: inFeatures)
+        case .packed(let t): packedRow(t.matrix, r, into: dst)
+        }
+    }
+
+    /// Bytes the weight occupies as stored.
+    var storedBytes: Int {
+        switch storage {
+        case .f32: outFeatures * inFeatures * 4
+        case .packed(let t): outFeatures * inFeatures * t.matrix.format.elementBytes + (t.scales == nil ? 0 : outFeatures * 4)
+        }
+    }
+
+    /// How the weight is stored, for reports: "f32", "int8", "bf16" or "f16".
+    var formatName: String {
+        switch storage {
+        case .f32: "f32"
+        case .packed(let t): "\(t.matrix.format)"
+        }
+    }
+}
+
+extension T5Model {
+    /// `y[rows, out] = x[rows, in] · wᵀ (+ y when accumulate)`, on this model's runtime, whatever the weight's storage.
+    @inline(__always)
+    func linear(
+        _ x: UnsafePointer<Float>, rows: Int, _ w: LinearWeight, out: Int, in inFeatures: Int,
+        into y: UnsafeMutablePointer<Float>, accumulate: Bool = false
+    ) {
+        assert(out == w.outFeatures && inFeatures == w.inFeatures)
+        packedLinear(x, rows: rows, w.matrix, into: y, accumulate: accumulate, pool: runtime.pool)
+    }
+}
