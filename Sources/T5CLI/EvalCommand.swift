@@ -37,7 +37,7 @@ struct EvalCommand: AsyncParsableCommand {
     func run() async throws {
         let tasks = try loadItems()
         let folder = try model.loadFolder()
-        let generator = T5Generator(folder: folder)
+        let generator = try T5Generator(folder: folder)
         let options = chainOfThought.samplingDefaults(try decoding.apply(to: generator.defaultOptions), decoding: decoding)
         let mode = try chainOfThought.mode(folder: folder)
         let start = ContinuousClock.now

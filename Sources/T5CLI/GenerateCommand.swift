@@ -45,13 +45,13 @@ struct GenerateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let start = ContinuousClock.now
-        let folder = try model.loadFolder()
+        let folder = try model.loadFolder(tokenizer: ids == nil)
         let loadMs = milliseconds(ContinuousClock.now - start)
         if let ids {
             try runIds(try parseIds(ids), folder: folder, loadMs: loadMs)
             return
         }
-        let generator = T5Generator(folder: folder)
+        let generator = try T5Generator(folder: folder)
         let options = chainOfThought.samplingDefaults(try decoding.apply(to: generator.defaultOptions), decoding: decoding)
         if let batchFile {
             try await runBatch(generator, options: options, file: batchFile, folder: folder)

@@ -38,43 +38,12 @@ struct ModelOptions: ParsableArguments {
         return T5Runtime(threads: threads)
     }
 
-    /// The model folder, read once: model, tokenizer, generation defaults, exemplars.
-    func loadFolder() throws -> ModelFolder {
-        try ModelFolder(directory: directory(), runtime: runtime())
+    /// The model folder, read once: model, tokenizer (unless `tokenizer` is false), generation defaults, exemplars.
+    func loadFolder(tokenizer: Bool = true) throws -> ModelFolder {
+        try ModelFolder(directory: directory(), runtime: runtime(), tokenizer: tokenizer)
     }
 
     func loadModel() throws -> T5Model {
         try T5Model(directory: directory(), runtime: runtime())
     }
-}
-
-func milliseconds(_ d: Duration) -> Double {
-    let (s, atto) = d.components
-    return Double(s) * 1000 + Double(atto) / 1e15
-}
-
-/// One compact JSON object with sorted keys, for `--json` outputs.
-func jsonLine(_ object: [String: Any]) throws -> String {
-    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-    return String(decoding: data, as: UTF8.self)
-}
-
-/// Writes to stdout without buffering delays (streamed tokens must appear as they come).
-func writeOut(_ text: String) {
-    FileHandle.standardOutput.write(Data(text.utf8))
-}
-
-/// The JSON objects of a JSON-lines file, with their 1-based line numbers; blank lines are skipped.
-/// `option` names the flag in errors ("--batch-file in.jsonl:3: …").
-func readJSONLines(_ path: String, option: String) throws -> [(line: Int, object: [String: Any])] {
-    guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("\(option) \(path): cannot read it") }
-    var out: [(Int, [String: Any])] = []
-    for (n, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
-        if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { continue }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
-            throw ValidationError("\(option) \(path):\(n + 1): not a JSON object")
-        }
-        out.append((n + 1, object))
-    }
-    return out
 }

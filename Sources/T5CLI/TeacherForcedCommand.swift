@@ -41,11 +41,10 @@ struct TeacherForcedCommand: ParsableCommand {
             var token = model.config.decoderStartTokenId
             for t in 0..<target.count {
                 try session.step([token])
-                ids.append(session.withLogits(row: 0) { logits in
-                    var best = 0, value = -Float.infinity
-                    for i in 0..<logits.count where logits[i] > value { best = i; value = logits[i] }
-                    return best
-                })
+                guard let best = session.withLogits(row: 0, argmax) else {
+                    throw GenerationError.nonFiniteLogits(row: 0, step: t)
+                }
+                ids.append(best)
                 token = target[t]
             }
             result.append(ids)

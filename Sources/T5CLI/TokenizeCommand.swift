@@ -120,7 +120,7 @@ struct TokenizeCommand: AsyncParsableCommand {
             ("cpu_mb_per_s", String(format: "%.3f", cpuMean)),
             ("cpu_mb_per_s_stddev", String(format: "%.3f", cpuSD)),
             ("load_ms", String(format: "%.1f", loadSeconds * 1000)),
-            ("cpu", jsonString(cpuModel())),
+            ("cpu", jsonString(SystemInfo.cpuModel)),
         ]
         print("{" + fields.map { "\(jsonString($0.0)): \($0.1)" }.joined(separator: ", ") + "}")
     }
@@ -136,88 +136,4 @@ struct TokenizeCommand: AsyncParsableCommand {
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
         return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
-
-    private func cpuModel() -> String {
-        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
-              let colon = line.firstIndex(of: ":") else { return "unknown" }
-        return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-    }
-}
-
-/// Bad data on stdin: reported without the usage text that `ValidationError` brings.
-struct InputError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
-}
-
-/// A JSON string literal for `s`: quotes, backslashes and control characters escaped, the rest raw UTF-8.
-func jsonString(_ s: String) -> String {
-    var out = "\""
-    for scalar in s.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out + "\""
-}
-
-/// `object` (one JSON object as text) with the top-level members named in `members` removed and
-/// then appended with the given raw JSON values; every other member is kept byte for byte.
-func replacingMembers(of object: String, with members: [(String, String)]) -> String? {
-    let b = Array(object.utf8)
-    var i = 0
-    func skipSpace() { while i < b.count, [0x20, 0x09, 0x0A, 0x0D].contains(b[i]) { i += 1 } }
-    func skipString() -> Bool {
-        i += 1
-        while i < b.count {
-            if b[i] == UInt8(ascii: "\\") { i += 2; continue }
-            if b[i] == UInt8(ascii: "\"") { i += 1; return true }
-            i += 1
-        }
-        return false
-    }
-    func skipValue() -> Bool {
-        var depth = 0
-        while i < b.count {
-            switch b[i] {
-            case UInt8(ascii: "\""): if !skipString() { return false }; continue
-            case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
-            case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                if depth == 0 { return true }
-                depth -= 1
-            case UInt8(ascii: ","): if depth == 0 { return true }
-            default: break
-            }
-            i += 1
-        }
-        return false
-    }
-    skipSpace()
-    guard i < b.count, b[i] == UInt8(ascii: "{") else { return nil }
-    i += 1
-    var kept: [String] = []
-    let replaced = Set(members.map { "\"\($0.0)\"" })
-    while true {
-        skipSpace()
-        guard i < b.count else { return nil }
-        if b[i] == UInt8(ascii: "}") { break }
-        guard b[i] == UInt8(ascii: "\"") else { return nil }
-        let start = i
-        guard skipString() else { return nil }
-        let key = String(decoding: b[start..<i], as: UTF8.self)
-        guard skipValue() else { return nil }
-        var end = i
-        while end > start, [0x20, 0x09, 0x0A, 0x0D].contains(b[end - 1]) { end -= 1 }
-        if !replaced.contains(key) { kept.append(String(decoding: b[start..<end], as: UTF8.self)) }
-        if b[i] == UInt8(ascii: ",") { i += 1 }
-    }
-    kept += members.map { "\"\($0.0)\": \($0.1)" }
-    return "{" + kept.joined(separator: ", ") + "}"
 }

@@ -15,13 +15,17 @@ public final class T5Generator: Sendable {
     }
 
     /// A generator over a loaded model folder: its model, tokenizer and `generation_config.json` defaults.
-    public convenience init(folder: ModelFolder) {
-        self.init(model: folder.model, tokenizer: folder.tokenizer, defaultOptions: folder.generationDefaults)
+    /// Throws if the folder was loaded without its tokenizer.
+    public convenience init(folder: ModelFolder) throws {
+        guard let tokenizer = folder.tokenizer else {
+            throw ConfigError.missingFile(path: folder.directory.appendingPathComponent("tokenizer.json").path)
+        }
+        self.init(model: folder.model, tokenizer: tokenizer, defaultOptions: folder.generationDefaults)
     }
 
     /// Loads a Hugging Face model folder (see `ModelFolder`) and makes a generator over it.
     public convenience init(directory: URL, memoryLimitBytes: Int = 8 << 30, runtime: T5Runtime = .shared) throws {
-        self.init(folder: try ModelFolder(directory: directory, memoryLimitBytes: memoryLimitBytes, runtime: runtime))
+        try self.init(folder: ModelFolder(directory: directory, memoryLimitBytes: memoryLimitBytes, runtime: runtime))
     }
 
     /// Generates for one prompt. Decoding runs on a thread of its own, not on Swift's cooperative pool.

@@ -9,12 +9,15 @@ import Testing
                  warp: Bool = false) -> [Float] {
         var options = GenerationOptions()
         edit(&options)
-        let processing = LogitsProcessing(options: options, eos: 1)
+        // Warpers apply only when sampling; the list is built from the options as the strategies build it.
+        if warp { options.doSample = true }
+        var penalties = LogitsProcessorList.penalties(for: options, eos: 1)
+        var warpers = LogitsProcessorList.warpers(for: options)
         var s = scores
-        var order = [Int]()
         s.withUnsafeMutableBufferPointer { buffer in
-            processing.applyPenalties(buffer, sequence: sequence, generated: generated)
-            if warp { processing.applyWarpers(buffer, order: &order) }
+            let context = LogitsContext(sequence: sequence, generated: generated)
+            penalties.process(buffer, context: context)
+            if warp { warpers.process(buffer, context: context) }
         }
         return s
     }

@@ -8,7 +8,8 @@ import Foundation
 public struct ModelFolder: Sendable {
     public let directory: URL
     public let model: T5Model
-    public let tokenizer: T5Tokenizer
+    /// nil only when loaded with `tokenizer: false` (token ids in and out need none).
+    public let tokenizer: T5Tokenizer?
     /// Where the tokenizer came from: a file of the folder, or nil for the standard T5 vocabulary.
     public let tokenizerFile: URL?
     /// `generation_config.json` applied to `GenerationOptions()`; the plain defaults when the folder has none.
@@ -16,16 +17,22 @@ public struct ModelFolder: Sendable {
     /// The folder's `exemplars.jsonl`, when it has one.
     public let exemplarsFile: URL?
 
-    /// Reads the folder. Every file is validated here, so a bad one is reported at load time, naming the file.
-    public init(directory: URL, memoryLimitBytes: Int = 8 << 30, runtime: T5Runtime = .shared) throws {
+    /// Reads the folder. Every file read is validated here, so a bad one is reported at load time, naming the file.
+    /// `tokenizer: false` skips the tokenizer, for callers that work in token ids only.
+    public init(directory: URL, memoryLimitBytes: Int = 8 << 30, runtime: T5Runtime = .shared, tokenizer loadTokenizer: Bool = true) throws {
         self.directory = directory
         model = try T5Model(directory: directory, memoryLimitBytes: memoryLimitBytes, runtime: runtime)
         tokenizerFile = Self.tokenizerFile(in: directory)
-        tokenizer = try tokenizerFile.map { try T5Tokenizer(contentsOf: $0) } ?? T5Tokenizer.standard()
-        // A tokenizer whose ids do not fit the model would read outside the embedding table.
-        guard tokenizer.vocabularySize <= model.config.vocabSize else {
-            throw ConfigError.tokenizerMismatch(path: (tokenizerFile ?? directory).path,
-                                                tokenizerIds: tokenizer.vocabularySize, vocabSize: model.config.vocabSize)
+        if loadTokenizer {
+            let tokenizer = try tokenizerFile.map { try T5Tokenizer(contentsOf: $0) } ?? T5Tokenizer.standard()
+            // A tokenizer whose ids do not fit the model would read outside the embedding table.
+            guard tokenizer.vocabularySize <= model.config.vocabSize else {
+                throw ConfigError.tokenizerMismatch(path: (tokenizerFile ?? directory).path,
+                                                    tokenizerIds: tokenizer.vocabularySize, vocabSize: model.config.vocabSize)
+            }
+            self.tokenizer = tokenizer
+        } else {
+            tokenizer = nil
         }
         generationDefaults = try GenerationConfigFile.load(directory: directory)?.apply() ?? GenerationOptions()
         let exemplars = directory.appendingPathComponent("exemplars.jsonl")

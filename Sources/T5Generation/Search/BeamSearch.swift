@@ -8,116 +8,167 @@ import T5Modeling
 /// transformers adds -1e9 (in float32) to rule a candidate out; the same constant keeps ties and orders equal.
 private let ruledOut: Float = -1.0e9
 
+/// A (possibly finished) hypothesis: the decoder input so far, start token included, and its score.
 private struct Hypothesis {
-    var tokens: [Int]   // decoder input so far, start token included
+    var tokens: [Int]
     var score: Float
     var finished: Bool = false
 }
 
-extension T5Model {
-    func beamSearch(prompts: [[Int]], options: GenerationOptions, hooks: GenerationHooks) throws -> [[GeneratedSequence]] {
-        let beams = options.numBeams, vocab = config.vocabSize
-        let eos = options.eosTokenId ?? config.eosTokenId
-        let maxLength = 1 + options.maxNewTokens   // counts the decoder start token, as transformers' max_length
-        let candidatesPerPrompt = 2 * beams
-        let session = try DecodingSession(model: self, prompts: prompts, maxSteps: options.maxNewTokens,
-                                          rowsPerPrompt: beams, reorderable: true)
-        let processing = LogitsProcessing(options: options, eos: eos)
-        let start = config.decoderStartTokenId
-        let lengthPenalty = options.lengthPenalty
+/// One of the best continuations of a step: the hypothesis it makes, the beam it extends, whether it ends there.
+private struct Candidate {
+    var hypothesis: Hypothesis
+    var parent: Int
+    var ends: Bool
+}
 
+/// The beams of one prompt.
+private struct PromptBeams {
+    var running: [Hypothesis]
+    var finished: [Hypothesis]
+    /// Whether a running beam can still beat the worst finished one.
+    var improvable = true
+}
+
+public struct BeamSearch: SearchStrategy {
+    public let options: GenerationOptions
+
+    public init(options: GenerationOptions) { self.options = options }
+
+    private var beams: Int { options.numBeams }
+
+    public func run(model: T5Model, prompts: [[Int]], hooks: GenerationHooks) throws -> [[GeneratedSequence]] {
+        let vocab = model.config.vocabSize, eos = options.eosTokenId ?? model.config.eosTokenId
+        let maxLength = 1 + options.maxNewTokens   // counts the decoder start token, as transformers' max_length
+        let session = try DecodingSession(model: model, prompts: prompts, maxSteps: options.maxNewTokens,
+                                          rowsPerPrompt: beams, reorderable: true)
+        var penalties = LogitsProcessorList.penalties(for: options, eos: eos)
+        let start = model.config.decoderStartTokenId
         // Beam 0 starts alone: the others carry -1e9 so the first step does not pick duplicates.
-        var running = prompts.map { _ in
-            (0..<beams).map { b in Hypothesis(tokens: [start], score: b == 0 ? 0 : ruledOut) }
+        var state = prompts.map { _ in
+            PromptBeams(running: (0..<beams).map { b in Hypothesis(tokens: [start], score: b == 0 ? 0 : ruledOut) },
+                        finished: (0..<beams).map { _ in Hypothesis(tokens: [start], score: ruledOut) })
         }
-        var done = prompts.map { _ in (0..<beams).map { _ in Hypothesis(tokens: [start], score: ruledOut) } }
-        var improvable = [Bool](repeating: true, count: prompts.count)
         var cancelled = false
         var curLen = 1
-        var candidates: [(score: Float, index: Int)] = []
-        candidates.reserveCapacity(beams * vocab)
+        var scored: [(score: Float, index: Int)] = []
+        scored.reserveCapacity(beams * vocab)
 
         while true {
             if hooks.isCancelled?() == true { cancelled = true; break }
-            try session.step(running.flatMap { $0.map { $0.tokens.last! } })
+            try session.step(state.flatMap { $0.running.map { $0.tokens.last! } })
             var parents = [Int](repeating: 0, count: session.batch)
             var allCandidatesEnd = true
-
-            for p in 0..<prompts.count {
-                // Accumulated log-probabilities of every (beam, token) continuation.
-                candidates.removeAll(keepingCapacity: true)
-                for b in 0..<beams {
-                    let row = p * beams + b
-                    try session.withMutableLogits(row: row) { scores in
-                        logSoftmax(scores)
-                        processing.applyPenalties(scores, sequence: running[p][b].tokens, generated: curLen - 1)
-                        let base = running[p][b].score
-                        for t in 0..<vocab {
-                            let s = scores[t]
-                            if s.isNaN { throw GenerationError.nonFiniteLogits(row: row, step: curLen - 1) }
-                            candidates.append((s + base, b * vocab + t))
-                        }
-                    }
+            for p in state.indices {
+                try scoreContinuations(of: state[p], prompt: p, session: session, penalties: &penalties,
+                                       generated: curLen - 1, into: &scored)
+                let candidates = topCandidates(&scored, count: 2 * beams).map { c in
+                    expand(state[p], index: c.index, score: c.score, vocab: vocab, eos: eos, endsAtLength: curLen + 1 >= maxLength)
                 }
-                let top = topCandidates(&candidates, count: candidatesPerPrompt)
-                let tops = top.map { c -> (hyp: Hypothesis, parent: Int, ends: Bool) in
-                    let parent = c.index / vocab, token = c.index % vocab
-                    var h = running[p][parent]
-                    h.tokens.append(token)
-                    h.score = c.score
-                    return (h, parent, token == eos || curLen + 1 >= maxLength)
-                }
-                if tops.contains(where: { !$0.ends }) { allCandidatesEnd = false }
-
-                // The best numBeams candidates that go on; ended ones are pushed down by -1e9.
-                let continuing = tops.enumerated()
-                    .map { (i, t) in (score: t.ends ? t.hyp.score + ruledOut : t.hyp.score, index: i) }
-                var order = continuing
-                let next = topCandidates(&order, count: beams)
-                running[p] = next.map { var h = tops[$0.index].hyp; h.score = $0.score; return h }
-                for (b, n) in next.enumerated() { parents[p * beams + b] = p * beams + tops[n.index].parent }
-
-                // Candidates among the first numBeams that ended compete for the finished slots.
-                let full = done[p].allSatisfy(\.finished) && options.earlyStopping == .always
-                let divisor = Float(pow(Double(curLen), lengthPenalty))
-                var merged: [(score: Float, hyp: Hypothesis)] = done[p].map { ($0.score, $0) }
-                for (i, t) in tops.enumerated() {
-                    let justFinished = t.ends && i < beams
-                    var s = t.hyp.score / divisor
-                    if full { s += ruledOut }
-                    if !improvable[p] { s += ruledOut }
-                    if !justFinished { s += ruledOut }
-                    var h = t.hyp
-                    h.score = s
-                    h.finished = justFinished
-                    merged.append((s, h))
-                }
-                var mergedOrder = merged.enumerated().map { (score: $0.element.score, index: $0.offset) }
-                done[p] = topCandidates(&mergedOrder, count: beams).map { merged[$0.index].hyp }
+                if candidates.contains(where: { !$0.ends }) { allCandidatesEnd = false }
+                let next = continuing(candidates)
+                state[p].running = next.map(\.hypothesis)
+                for (b, c) in next.enumerated() { parents[p * beams + b] = p * beams + c.parent }
+                state[p].finished = finish(state[p], candidates: candidates, length: curLen)
             }
-
             try session.reorder(rows: parents)
             curLen += 1
-
-            // Can a running beam still beat the worst finished one? (transformers' early-stop heuristic)
-            for p in 0..<prompts.count where improvable[p] {
-                let hypotheticalLength = options.earlyStopping == .never && lengthPenalty > 0 ? maxLength - 1 : curLen - 1
-                let best = running[p][0].score / Float(pow(Double(hypotheticalLength), lengthPenalty))
-                let worst = done[p].map(\.score).min() ?? ruledOut
-                improvable[p] = done[p].contains { best > ($0.finished ? worst : ruledOut) }
+            for p in state.indices where state[p].improvable {
+                state[p].improvable = canImprove(state[p], length: curLen, maxLength: maxLength)
             }
-            let allFinished = done.allSatisfy { $0.allSatisfy(\.finished) }
-            let openBeamExists = !(allFinished && options.earlyStopping == .always)
-            if !(improvable.contains(true) && openBeamExists && !allCandidatesEnd) { break }
+            if isDone(state, allCandidatesEnd: allCandidatesEnd) { break }
         }
+        return state.map { results(of: $0, cancelled: cancelled, eos: eos) }
+    }
 
-        return done.enumerated().map { p, slots in
-            let pick = cancelled && !slots.contains(where: \.finished) ? running[p] : slots
-            return pick.prefix(options.numReturnSequences).map { h in
-                let tokens = Array(h.tokens.dropFirst())
-                let reason: FinishReason = cancelled ? .cancelled : (tokens.last == eos ? .eos : .length)
-                return GeneratedSequence(tokens: tokens, finishReason: reason, score: h.score)
+    // MARK: Steps
+
+    /// Every (beam, token) continuation of one prompt, scored: log-softmax of the logits, then the penalties,
+    /// plus the beam's score. Candidate `b * vocab + t` extends beam `b` with token `t`.
+    private func scoreContinuations(of beams: PromptBeams, prompt p: Int, session: DecodingSession,
+                                    penalties: inout LogitsProcessorList, generated: Int,
+                                    into scored: inout [(score: Float, index: Int)]) throws {
+        scored.removeAll(keepingCapacity: true)
+        for (b, hypothesis) in beams.running.enumerated() {
+            let row = p * self.beams + b
+            try session.withMutableLogits(row: row) { scores in
+                logSoftmax(scores)
+                penalties.process(scores, context: LogitsContext(sequence: hypothesis.tokens, generated: generated))
+                let base = hypothesis.score
+                for t in 0..<scores.count {
+                    let s = scores[t]
+                    if s.isNaN { throw GenerationError.nonFiniteLogits(row: row, step: generated) }
+                    scored.append((s + base, b * scores.count + t))
+                }
             }
+        }
+    }
+
+    /// The hypothesis candidate `index` makes, and whether it ends (EOS, or the length limit).
+    private func expand(_ beams: PromptBeams, index: Int, score: Float, vocab: Int, eos: Int, endsAtLength: Bool) -> Candidate {
+        let parent = index / vocab, token = index % vocab
+        var h = beams.running[parent]
+        h.tokens.append(token)
+        h.score = score
+        return Candidate(hypothesis: h, parent: parent, ends: token == eos || endsAtLength)
+    }
+
+    /// The best numBeams candidates that go on; ended ones are pushed down by -1e9 (and go on only if too few did not end).
+    private func continuing(_ candidates: [Candidate]) -> [Candidate] {
+        var order = candidates.enumerated().map { (i, c) in
+            (score: c.ends ? c.hypothesis.score + ruledOut : c.hypothesis.score, index: i)
+        }
+        return topCandidates(&order, count: beams).map { pick in
+            var c = candidates[pick.index]
+            c.hypothesis.score = pick.score
+            return c
+        }
+    }
+
+    /// The finished slots after this step: candidates among the first numBeams that ended compete with the
+    /// finished ones, scored by length ** lengthPenalty.
+    private func finish(_ beams: PromptBeams, candidates: [Candidate], length: Int) -> [Hypothesis] {
+        let full = beams.finished.allSatisfy(\.finished) && options.earlyStopping == .always
+        let divisor = Float(pow(Double(length), options.lengthPenalty))
+        var merged: [Hypothesis] = beams.finished
+        for (i, c) in candidates.enumerated() {
+            let justFinished = c.ends && i < self.beams
+            var h = c.hypothesis
+            h.score = h.score / divisor
+            if full { h.score += ruledOut }
+            if !beams.improvable { h.score += ruledOut }
+            if !justFinished { h.score += ruledOut }
+            h.finished = justFinished
+            merged.append(h)
+        }
+        var order = merged.enumerated().map { (score: $0.element.score, index: $0.offset) }
+        return topCandidates(&order, count: self.beams).map { merged[$0.index] }
+    }
+
+    /// transformers' early-stop heuristic: can the best running beam still beat the worst finished one?
+    private func canImprove(_ beams: PromptBeams, length curLen: Int, maxLength: Int) -> Bool {
+        let lengthPenalty = options.lengthPenalty
+        let hypotheticalLength = options.earlyStopping == .never && lengthPenalty > 0 ? maxLength - 1 : curLen - 1
+        let best = beams.running[0].score / Float(pow(Double(hypotheticalLength), lengthPenalty))
+        let worst = beams.finished.map(\.score).min() ?? ruledOut
+        return beams.finished.contains { best > ($0.finished ? worst : ruledOut) }
+    }
+
+    /// Stop when no prompt can improve, when every slot is finished under `earlyStopping == .always`, or when
+    /// every candidate of the step ended.
+    private func isDone(_ state: [PromptBeams], allCandidatesEnd: Bool) -> Bool {
+        let allFinished = state.allSatisfy { $0.finished.allSatisfy(\.finished) }
+        let openBeamExists = !(allFinished && options.earlyStopping == .always)
+        return !(state.contains(where: \.improvable) && openBeamExists && !allCandidatesEnd)
+    }
+
+    /// The best `numReturnSequences` finished hypotheses (the running ones if cancelled before any finished).
+    private func results(of beams: PromptBeams, cancelled: Bool, eos: Int) -> [GeneratedSequence] {
+        let pick = cancelled && !beams.finished.contains(where: \.finished) ? beams.running : beams.finished
+        return pick.prefix(options.numReturnSequences).map { h in
+            let tokens = Array(h.tokens.dropFirst())
+            let reason: FinishReason = cancelled ? .cancelled : (tokens.last == eos ? .eos : .length)
+            return GeneratedSequence(tokens: tokens, finishReason: reason, score: h.score)
         }
     }
 }

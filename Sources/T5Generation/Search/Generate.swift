@@ -1,8 +1,8 @@
-// The generation entry points on a token level: options checked, then greedy, sampling or beam search.
+// The token-level generation entry point: options checked, then the strategy they ask for.
 import T5Modeling
 
 extension T5Model {
-    /// Generates for a batch of prompts (token ids, usually ending with EOS).
+    /// Generates for a batch of prompts (token ids, usually ending with EOS), synchronously on the calling thread.
     /// Returns, per prompt, `numReturnSequences` sequences (beam search: best first).
     public func generate(prompts: [[Int]], options: GenerationOptions, hooks: GenerationHooks = GenerationHooks()) throws -> [[GeneratedSequence]] {
         try options.validate()
@@ -15,10 +15,7 @@ extension T5Model {
                 Array(repeating: GeneratedSequence(tokens: [], finishReason: .length, score: nil), count: options.numReturnSequences)
             }
         }
-        if options.numBeams > 1 {
-            return try beamSearch(prompts: prompts, options: options, hooks: hooks)
-        }
-        return try tokenSearch(prompts: prompts, options: options, hooks: hooks)
+        return try options.searchStrategy().run(model: self, prompts: prompts, hooks: hooks)
     }
 
     /// Greedy generation; each prompt's new tokens, ending with EOS when one was produced.

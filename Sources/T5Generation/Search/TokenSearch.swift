@@ -1,23 +1,36 @@
 // Greedy and sampled decoding: one token per row per step, rows finishing independently
 // (transformers' `_sample`, with and without `do_sample`).
-import Foundation
 import T5Modeling
 
-extension T5Model {
-    func tokenSearch(prompts: [[Int]], options: GenerationOptions, hooks: GenerationHooks) throws -> [[GeneratedSequence]] {
+/// Processors, then (sampling) warpers, then each row's sampler: argmax for greedy, a seeded draw for sampling.
+public struct TokenSearch: SearchStrategy {
+    public let options: GenerationOptions
+
+    public init(options: GenerationOptions) { self.options = options }
+
+    public func run(model: T5Model, prompts: [[Int]], hooks: GenerationHooks) throws -> [[GeneratedSequence]] {
         let perPrompt = options.doSample ? options.numReturnSequences : 1
-        let session = try DecodingSession(model: self, prompts: prompts, maxSteps: options.maxNewTokens, rowsPerPrompt: perPrompt)
-        let rows = session.batch, eos = options.eosTokenId ?? config.eosTokenId
-        let processing = LogitsProcessing(options: options, eos: eos)
-        // Row r samples from its own stream: the same seed gives the same output whatever the batch holds.
-        var generators = (0..<rows).map { r in
-            SeededGenerator(seed: options.seed, stream: UInt64(r % perPrompt) << 32 | UInt64(r / perPrompt))
+        if options.doSample {
+            // Row r samples from its own stream: the same seed gives the same output whatever the batch holds.
+            var samplers = (0..<prompts.count * perPrompt).map { r in
+                SeededSampler(seed: options.seed, stream: UInt64(r % perPrompt) << 32 | UInt64(r / perPrompt))
+            }
+            return try run(model: model, prompts: prompts, perPrompt: perPrompt, samplers: &samplers, hooks: hooks)
         }
+        var samplers = [ArgmaxSampler](repeating: ArgmaxSampler(), count: prompts.count)
+        return try run(model: model, prompts: prompts, perPrompt: 1, samplers: &samplers, hooks: hooks)
+    }
+
+    private func run<S: TokenSampler>(model: T5Model, prompts: [[Int]], perPrompt: Int, samplers: inout [S],
+                                      hooks: GenerationHooks) throws -> [[GeneratedSequence]] {
+        let config = model.config
+        let session = try DecodingSession(model: model, prompts: prompts, maxSteps: options.maxNewTokens, rowsPerPrompt: perPrompt)
+        let rows = session.batch, eos = options.eosTokenId ?? config.eosTokenId
+        var penalties = LogitsProcessorList.penalties(for: options, eos: eos)
+        var warpers = LogitsProcessorList.warpers(for: options)
         var sequences = [[Int]](repeating: [config.decoderStartTokenId], count: rows)
         var reasons = [FinishReason?](repeating: nil, count: rows)
         var next = [Int](repeating: config.decoderStartTokenId, count: rows)
-        var order = [Int]()
-        order.reserveCapacity(config.vocabSize)
 
         for stepIndex in 0..<options.maxNewTokens {
             if hooks.isCancelled?() == true {
@@ -29,15 +42,12 @@ extension T5Model {
                 // Finished rows are fed padding, as transformers does; their logits are ignored.
                 guard reasons[r] == nil else { next[r] = config.padTokenId; continue }
                 let token = try session.withMutableLogits(row: r) { scores -> Int in
-                    processing.applyPenalties(scores, sequence: sequences[r], generated: stepIndex)
-                    let chosen: Int?
-                    if options.doSample {
-                        processing.applyWarpers(scores, order: &order)
-                        chosen = sample(scores, using: &generators[r])
-                    } else {
-                        chosen = argmax(UnsafeBufferPointer(scores))
+                    let context = LogitsContext(sequence: sequences[r], generated: stepIndex)
+                    penalties.process(scores, context: context)
+                    warpers.process(scores, context: context)
+                    guard let chosen = samplers[r].choose(from: scores) else {
+                        throw GenerationError.nonFiniteLogits(row: r, step: stepIndex)
                     }
-                    guard let chosen else { throw GenerationError.nonFiniteLogits(row: r, step: stepIndex) }
                     return chosen
                 }
                 sequences[r].append(token)
@@ -56,37 +66,4 @@ extension T5Model {
         }
         return (0..<prompts.count).map { p in Array(results[(p * perPrompt)..<((p + 1) * perPrompt)]) }
     }
-}
-
-/// Index of the largest value, the first one on ties (as torch.argmax); nil if any value is NaN.
-func argmax(_ values: UnsafeBufferPointer<Float>) -> Int? {
-    var best = 0
-    var bestValue = -Float.infinity
-    for i in 0..<values.count {
-        let v = values[i]
-        if v.isNaN { return nil }
-        if v > bestValue || i == 0 { best = i; bestValue = v }
-    }
-    return best
-}
-
-/// Draws an index with probability softmax(scores); -inf scores are never drawn. nil if a score is NaN.
-func sample(_ scores: UnsafeMutableBufferPointer<Float>, using generator: inout SeededGenerator) -> Int? {
-    var m = -Float.infinity
-    for s in scores {
-        if s.isNaN { return nil }
-        if s > m { m = s }
-    }
-    guard m > -.infinity else { return nil }
-    var total: Double = 0
-    for s in scores where s > -.infinity { total += Double(exp(s - m)) }
-    let target = generator.unit() * total
-    var cumulative: Double = 0
-    var last = 0
-    for i in 0..<scores.count where scores[i] > -.infinity {
-        cumulative += Double(exp(scores[i] - m))
-        last = i
-        if cumulative > target { return i }
-    }
-    return last
 }
