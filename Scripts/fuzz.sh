@@ -1,71 +1,192 @@
 #!/usr/bin/env bash
-# Builds (cached) the libFuzzer binary for the T5Engine parsers and runs one target.
+# Builds (cached) the libFuzzer binary for the library's parsers and runs one target, or all of them briefly.
 #   Scripts/fuzz.sh TARGET SECONDS [extra libFuzzer flags...]
+#   Scripts/fuzz.sh --smoke [SECONDS]      (CI: every target for SECONDS each, default 5)
 # TARGET: safetensors | config | tokenizer-json | spiece | encode-decode
-# The binary is the library sources + Tests/T5EngineTests/ReliabilityFuzzEntries.swift + Fuzz/FuzzMain.swift,
-# compiled by swiftc with -sanitize=fuzzer,address (the normal `swift build` never sees these flags).
+# Build: the library modules the targets reach (T5Tokenizers, T5Tensor, T5SafeTensors, T5Kernels, T5Modeling;
+# not T5Generation, T5Engine or the CLI) are compiled by swiftc one by one in dependency order, each into an
+# object and a .swiftmodule with -sanitize=fuzzer,address (coverage + ASan on the library code), -package-name
+# swift-t5 (so `package` declarations cross modules as under SwiftPM), Swift 6 mode, and -enable-testing for the
+# modules the entries `@testable import`. Tests/T5EngineTests/ReliabilityFuzzEntries.swift + Fuzz/FuzzMain.swift
+# are then compiled (-D T5_FUZZING) and linked with them and OpenBLAS. The normal `swift build` never sees these
+# flags. Everything lands in .build-fuzz/ (git-ignored; T5_FUZZ_BUILD=DIR to use another .build-fuzz* folder);
+# a module is rebuilt when one of its sources, a dependency or this script is newer than its object.
 # Seeds: Fuzz/seeds/TARGET (committed, small); regressions: Tests/T5EngineTests/Fixtures/fuzz-corpus/TARGET
-# (committed, replayed by `swift test`); the growing working corpus: .build-fuzz/corpus/TARGET (not committed).
-# Crash inputs land in .build-fuzz/artifacts/TARGET/. One process, one thread (no -jobs), to leave CPU for others.
+# (committed, replayed by `swift test`); both are only read. The growing working corpus: .build-fuzz/corpus/TARGET
+# (not committed); --smoke uses a fresh temporary one per target instead and deletes it.
+# Crash inputs land in .build-fuzz/artifacts/TARGET/ (--smoke: .build-fuzz/smoke/artifacts/TARGET/, logs beside).
+# --smoke exits non-zero when the build fails or any target crashes, breaks an invariant or times out.
+# One process, one thread (no -jobs; swiftc -j 1, whole-module single-threaded), to leave CPU for others.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
-target="${1:?usage: Scripts/fuzz.sh TARGET SECONDS [libFuzzer flags]}"
-seconds="${2:?usage: Scripts/fuzz.sh TARGET SECONDS [libFuzzer flags]}"
-shift 2
+script="$root/Scripts/fuzz.sh"
+targets=(safetensors config tokenizer-json spiece encode-decode)
+usage="usage: Scripts/fuzz.sh TARGET SECONDS [libFuzzer flags] | Scripts/fuzz.sh --smoke [SECONDS]"
 
-case "$target" in
-  safetensors|config|tokenizer-json|spiece|encode-decode) ;;
-  *) echo "unknown target: $target (safetensors, config, tokenizer-json, spiece, encode-decode)" >&2; exit 2 ;;
-esac
+smoke=0
+if [[ "${1:-}" == "--smoke" ]]; then
+  smoke=1
+  seconds="${2:-5}"
+else
+  target="${1:?$usage}"
+  seconds="${2:?$usage}"
+  shift 2
+  case " ${targets[*]} " in
+    *" $target "*) ;;
+    *) echo "unknown target: $target (${targets[*]})" >&2; exit 2 ;;
+  esac
+fi
 
-out="$root/.build-fuzz"
+out="${T5_FUZZ_BUILD:-$root/.build-fuzz}"
 bin="$out/t5-fuzz"
-mkdir -p "$out"
+modules="$out/modules"
+objects="$out/obj"
+mkdir -p "$out" "$modules" "$objects"
 
-sources=( $(find "$root/Sources/T5Engine" -name '*.swift' | sort) "$root/Tests/T5EngineTests/ReliabilityFuzzEntries.swift" "$root/Fuzz/FuzzMain.swift" )
-# Rebuild when any source is newer than the binary.
-stale=1
-if [[ -x "$bin" ]]; then
-  stale=0
-  for f in "${sources[@]}" "$0"; do
-    if [[ "$f" -nt "$bin" ]]; then stale=1; break; fi
+# The library modules the entries reach, in dependency order, with their dependencies (as in Package.swift).
+module_names=(T5Tokenizers T5Tensor T5SafeTensors T5Kernels T5Modeling)
+declare -A module_deps=(
+  [T5Tokenizers]=""
+  [T5Tensor]=""
+  [T5SafeTensors]="T5Tensor"
+  [T5Kernels]="T5Tensor"
+  [T5Modeling]="T5Kernels T5SafeTensors T5Tensor"
+)
+entries="$root/Tests/T5EngineTests/ReliabilityFuzzEntries.swift"
+main="$root/Fuzz/FuzzMain.swift"
+# Modules the entries `@testable import` need -enable-testing (internal declarations, e.g. relativePositionBucket).
+testable=" $(sed -n 's/^[[:space:]]*@testable[[:space:]]\{1,\}import[[:space:]]\{1,\}\([A-Za-z0-9_]*\).*/\1/p' "$entries" | tr '\n' ' ') "
+
+# -O keeps executions fast; bounds and overflow checks stay on (not -Ounchecked), so traps are findings.
+# CBLAS: the module map over <cblas.h> from Sources/CBLAS (T5Kernels imports it; its importers need it to
+# load T5Kernels), linked against OpenBLAS (never instrumented).
+common=(-O -g -sanitize=fuzzer,address -swift-version 6 -package-name swift-t5 -parse-as-library
+        -wmo -j 1 -I "$modules" -I "$root/Sources/CBLAS")
+
+# Runs a swiftc command from $out (swiftc may drop temporary files in the working directory); on failure prints
+# its output and exits; ld.gold's harmless "Cannot export local symbol" warnings are dropped.
+run_swiftc() {
+  local log="$out/build.log"
+  if ! (cd "$out" && swiftc "$@") >"$log" 2>&1; then
+    grep -v "ld.gold: warning: Cannot export local symbol" "$log" >&2 || true
+    echo "fuzz build failed" >&2
+    exit 1
+  fi
+  grep -v "ld.gold: warning: Cannot export local symbol" "$log" >&2 || true
+}
+
+build() {
+  local name f stale dep
+  local link_objects=()
+  for name in "${module_names[@]}"; do
+    local obj="$objects/$name.o" sources
+    mapfile -t sources < <(find "$root/Sources/$name" -name '*.swift' | sort)
+    [[ ${#sources[@]} -gt 0 ]] || { echo "no sources in Sources/$name" >&2; exit 1; }
+    stale=1
+    if [[ -f "$obj" && -f "$modules/$name.swiftmodule" ]]; then
+      stale=0
+      for f in "${sources[@]}" "$script"; do
+        if [[ "$f" -nt "$obj" ]]; then stale=1; break; fi
+      done
+      for dep in ${module_deps[$name]}; do
+        if [[ "$modules/$dep.swiftmodule" -nt "$obj" ]]; then stale=1; break; fi
+      done
+      # A module's source folder lost a file (the build would then still have it): rebuild too.
+      if [[ $stale == 0 && "$(printf '%s\n' "${sources[@]}")" != "$(cat "$objects/$name.sources" 2>/dev/null)" ]]; then stale=1; fi
+    fi
+    if [[ $stale == 1 ]]; then
+      echo "compiling $name (${#sources[@]} files) ..." >&2
+      local testing=()
+      [[ "$testable" == *" $name "* ]] && testing=(-enable-testing)
+      rm -f "$obj"
+      run_swiftc "${common[@]}" ${testing[@]+"${testing[@]}"} -module-name "$name" \
+        -emit-module -emit-module-path "$modules/$name.swiftmodule" \
+        -emit-object -o "$obj" "${sources[@]}"
+      printf '%s\n' "${sources[@]}" >"$objects/$name.sources"
+    fi
+    link_objects+=("$obj")
   done
-fi
-if [[ $stale == 1 ]]; then
-  echo "building $bin ..." >&2
-  rm -f "$bin.tmp"
-  # -O keeps executions fast; bounds and overflow checks stay on (not -Ounchecked), so traps are findings.
-  # CBLAS: the module map over <cblas.h> from Sources/CBLAS, linked against OpenBLAS (never instrumented).
-  # Run from $out: swiftc drops its module files (T5Fuzz-1.swiftmodule, …) in the working directory.
-  (cd "$out" && swiftc -O -g -sanitize=fuzzer,address -parse-as-library -module-name T5Fuzz -D T5_FUZZING \
-    -I "$root/Sources/CBLAS" -lopenblas \
-    -wmo -num-threads 1 \
-    "${sources[@]}" -o "$bin.tmp" 2>&1 | grep -v "ld.gold: warning: Cannot export local symbol" >&2 || true)
-  [[ -x "$bin.tmp" ]] || { echo "build failed" >&2; exit 1; }
-  mv "$bin.tmp" "$bin"
-fi
 
-# The standard tokenizer is found beside the executable first; point it at the source tree's copy.
-bundle="$out/swift-t5_T5Engine.resources/t5-tokenizer"
+  stale=1
+  if [[ -x "$bin" ]]; then
+    stale=0
+    for f in "$entries" "$main" "$script" "${link_objects[@]}"; do
+      if [[ "$f" -nt "$bin" ]]; then stale=1; break; fi
+    done
+  fi
+  if [[ $stale == 1 ]]; then
+    echo "linking $bin ..." >&2
+    rm -f "$bin.tmp"
+    run_swiftc "${common[@]}" -module-name T5Fuzz -D T5_FUZZING \
+      "$entries" "$main" "${link_objects[@]}" \
+      $(pkg-config --libs-only-L openblas 2>/dev/null || true) -lopenblas -o "$bin.tmp"
+    [[ -x "$bin.tmp" ]] || { echo "fuzz build failed" >&2; exit 1; }
+    mv "$bin.tmp" "$bin"
+  fi
+}
+
+build
+
+# The standard tokenizer is looked up beside the executable first (then in the source tree, by #filePath);
+# give it the bundle name the library looks for, pointing at the source tree's copy.
+bundle_name="$(sed -n 's/.*resourceBundleName = "\([^"]*\)".*/\1/p' "$root/Sources/T5Tokenizers/Loading/T5Tokenizer+Standard.swift" | head -n1)"
+bundle="$out/${bundle_name:-swift-t5_T5Tokenizers.resources}/t5-tokenizer"
 mkdir -p "$bundle"
-ln -sf "$root/Sources/T5Engine/Tokenizer/Resources/t5-tokenizer/spiece.model" "$bundle/spiece.model"
+ln -sf "$root/Sources/T5Tokenizers/Resources/t5-tokenizer/spiece.model" "$bundle/spiece.model"
 
-corpus="$out/corpus/$target"
-artifacts="$out/artifacts/$target"
-seeds="$root/Fuzz/seeds/$target"
-regressions="$root/Tests/T5EngineTests/Fixtures/fuzz-corpus/$target"
-mkdir -p "$corpus" "$artifacts" "$seeds" "$regressions"
-
-# JSON-shaped targets get a dictionary of their keys and values (Fuzz/dicts/TARGET.dict).
-dict=()
-[[ -f "$root/Fuzz/dicts/$target.dict" ]] && dict=(-dict="$root/Fuzz/dicts/$target.dict")
-
-export T5_FUZZ_TARGET="$target"
 # Swift's own crash backtracer would take SIGABRT/SIGILL before libFuzzer, which then saves no crash input.
 export SWIFT_BACKTRACE="${SWIFT_BACKTRACE:-enable=no}"
 # detect_leaks=0: the process-wide caches (standard tokenizer) are intentional, not leaks.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1}"
-exec "$bin" "$corpus" "$seeds" "$regressions" \
-  -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -timeout=20 \
-  -print_final_stats=1 -artifact_prefix="$artifacts/" ${dict[@]+"${dict[@]}"} "$@"
+
+# Prints the libFuzzer arguments for target $1 with working corpus $2 and artifact folder $3: the corpus first
+# (libFuzzer writes new inputs only there), then the committed seed and regression folders that exist.
+fuzz_args() {
+  local target="$1" corpus="$2" artifacts="$3" dir
+  local args=("$corpus")
+  for dir in "$root/Fuzz/seeds/$target" "$root/Tests/T5EngineTests/Fixtures/fuzz-corpus/$target"; do
+    [[ -d "$dir" ]] && args+=("$dir")
+  done
+  args+=(-max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -timeout=20
+         -print_final_stats=1 -artifact_prefix="$artifacts/")
+  # JSON-shaped targets get a dictionary of their keys and values (Fuzz/dicts/TARGET.dict).
+  [[ -f "$root/Fuzz/dicts/$target.dict" ]] && args+=(-dict="$root/Fuzz/dicts/$target.dict")
+  printf '%s\0' "${args[@]}"
+}
+
+if [[ $smoke == 0 ]]; then
+  corpus="$out/corpus/$target"
+  artifacts="$out/artifacts/$target"
+  mkdir -p "$corpus" "$artifacts"
+  mapfile -d '' args < <(fuzz_args "$target" "$corpus" "$artifacts")
+  export T5_FUZZ_TARGET="$target"
+  exec "$bin" "${args[@]}" "$@"
+fi
+
+# --smoke: every target from the committed inputs only, into a throwaway corpus.
+work="$(mktemp -d "${TMPDIR:-/tmp}/t5-fuzz-smoke.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+smoke_out="$out/smoke"
+rm -rf "$smoke_out"
+failed=()
+for target in "${targets[@]}"; do
+  artifacts="$smoke_out/artifacts/$target"
+  log="$smoke_out/$target.log"
+  mkdir -p "$work/$target" "$artifacts"
+  mapfile -d '' args < <(fuzz_args "$target" "$work/$target" "$artifacts")
+  status=0
+  T5_FUZZ_TARGET="$target" "$bin" "${args[@]}" >"$log" 2>&1 || status=$?
+  if [[ $status == 0 ]]; then
+    echo "fuzz smoke $target: ok ($(grep -o '#[0-9]*[[:space:]]*DONE.*' "$log" | tail -n1))"
+  else
+    echo "fuzz smoke $target: FAILED (exit $status; log $log; inputs in $artifacts/)"
+    tail -n 60 "$log"
+    failed+=("$target")
+  fi
+done
+if [[ ${#failed[@]} -gt 0 ]]; then
+  echo "fuzz smoke failed: ${failed[*]}" >&2
+  exit 1
+fi
+echo "fuzz smoke: all ${#targets[@]} targets ran ${seconds}s each without a finding"

@@ -5,7 +5,7 @@ import Foundation
 extension T5Tokenizer {
     /// Where `swift build` puts the resource bundle, beside the executable (or test runner).
     /// Looked up by hand: SwiftPM's generated `Bundle.module` calls `fatalError` when missing.
-    static let resourceBundleName = "swift-t5_T5Engine.resources"
+    static let resourceBundleName = "swift-t5_T5Tokenizers.resources"
     static let standardResource = "t5-tokenizer/spiece.model"
 
     static func standardVocabularyCandidates() -> [URL] {
@@ -15,7 +15,7 @@ extension T5Tokenizer {
             candidates.append(directory.appendingPathComponent(resourceBundleName).appendingPathComponent(standardResource))
         }
         // Running from a checkout (e.g. a test runner elsewhere): the resource in the source tree.
-        candidates.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        candidates.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Resources").appendingPathComponent(standardResource))
         return candidates
     }
