@@ -11,7 +11,7 @@
 //   T5Engine       the text-level API (model folder loader, T5Generator), conversion; re-exports the others
 import PackageDescription
 
-// Opt-in SIMD code generation for the hand-written kernels, e.g. `T5_TARGET_CPU=x86-64-v4 swift build -c release`.
+// Opt-in SIMD code generation for the hand-written kernels, e.g. `T5_TARGET_CPU=skylake-avx512 swift build -c release`.
 // Without it Swift targets baseline x86-64 (SSE2), which is portable but makes the int8 kernels several times slower.
 // An environment switch rather than unconditional `unsafeFlags`, which would bar this package from being a versioned dependency.
 let targetCPU = Context.environment["T5_TARGET_CPU"].flatMap { $0.isEmpty ? nil : $0 }

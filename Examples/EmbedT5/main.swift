@@ -7,8 +7,9 @@ import T5Engine
 struct EmbedT5Example {
     static func main() async throws {
         let path = CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : "Models/demo-t5"
-        // Loaded once; `T5Generator` is Sendable, so every task below shares it.
-        let t5 = try T5Generator(directory: URL(fileURLWithPath: path))
+        // Loaded once; `T5Generator` is Sendable, so every task below shares it. The runtime says how many
+        // threads the kernels use (default: T5Runtime.shared, one per core); nothing is read from the environment.
+        let t5 = try T5Generator(directory: URL(fileURLWithPath: path), runtime: T5Runtime(threads: 2))
 
         // 1. Plain generation with options (defaults come from the folder's generation_config.json).
         var options = t5.defaultOptions
@@ -23,7 +24,8 @@ struct EmbedT5Example {
         }
         print("stream:", streamed)
 
-        // 3. Chain-of-thought with the answer extracted; several questions concurrently.
+        // 3. Chain-of-thought with the answer extracted; several questions concurrently (each call decodes on a
+        //    thread of its own, so the awaiting tasks leave Swift's cooperative threads free).
         let cotOptions = options
         let questions = ["Tom has 3 apples and buys 4 more. How many apples does he have?",
                          "A box holds 12 pens. 5 are taken out. How many pens are left?"]

@@ -47,9 +47,9 @@ package enum F16Elements: PackedElements {
     package static var bytes: Int { 2 }
     /// IEEE binary16 to binary32, exact for every value, with integer arithmetic only (no masks, no branches):
     /// normal numbers get their exponent rebiased (+112); infinities and NaNs get it raised to all ones; subnormals are
-    /// `2^-14·(1 + m/1024) - 2^-14`, a subtraction of normal floats. On the measured AMD machine, the F16C conversion
-    /// (`vcvtph2ps`), a float-multiply rebias and a mask-select version all ran 4-20× slower on checkpoints with a few
-    /// subnormal weights per thousand (as real f16 files have) or on the mask handling.
+    /// `2^-14·(1 + m/1024) - 2^-14`, a subtraction of normal floats. Not F16C (`vcvtph2ps`), a float-multiply rebias
+    /// or a mask select: each was much slower on checkpoints with subnormal weights, as real f16 files have, or on the
+    /// mask handling (PERFORMANCE.md, "f16 widening without F16C").
     @inline(__always) package static func load16(_ p: UnsafeRawPointer, _ i: Int) -> SIMD16<Float> {
         let w = halfBits16(p, i)
         let magnitude = (w & 0x7FFF) &<< 13
@@ -79,7 +79,7 @@ private func halfBits16(_ p: UnsafeRawPointer, _ i: Int) -> SIMD16<UInt32> {
 
 /// Widens 16 int8 lanes to f32. Lane by lane on purpose: the generic SIMD conversions
 /// (`SIMD16<Int32>(truncatingIfNeeded:)`, `SIMD16<Float>(_:)`) stayed out-of-line calls in a profiled release
-/// build, while this loop is vectorised to a sign-extend and a convert.
+/// build, while this loop is vectorised to a sign-extend and a convert (PERFORMANCE.md, "int8 widening helper").
 @inline(__always)
 package func widenInt8(_ v: SIMD16<Int8>) -> SIMD16<Float> {
     var r = SIMD16<Float>()

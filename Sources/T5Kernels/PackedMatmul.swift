@@ -2,7 +2,8 @@
 // f32 scale per output row; bf16; f16), always with f32 activations and f32 accumulation.
 // Up to `poolMaxRows` (decode steps, short prompts): hand-written SIMD kernels over the worker pool, each weight read from
 // memory once per call. More rows (long prompts, big batches): sgemm, on panels of widened weights if not f32.
-// OpenBLAS's sgemm repacks the whole weight matrix on every call: at 8 rows that cost more than the product itself.
+// OpenBLAS's sgemm repacks the whole weight matrix on every call: at 8 rows that cost more than the product itself
+// (PERFORMANCE.md, "Decode steps never call BLAS").
 import CBLAS
 import T5Tensor
 
@@ -17,10 +18,8 @@ private struct PackedJob {
 
 /// Rows up to this many use the pool kernels; more go to sgemm (on widened panels unless f32), whose cache blocking wins
 /// once the input rows no longer fit in L2 (the pool kernels stream all of them once per four weight rows).
-/// Measured on flan-t5-small, 2 threads: f32 weights are as fast through sgemm at 64 encoder rows and faster at 256
-/// (73 vs 83 ms), so f32 leaves the pool after decode-sized batches; narrower weights gain from skipping the widened
-/// copy (int8, 64 rows: 20 vs 39 ms), but not at 256 rows: flan-t5-base int8 256-token encoder, three interleaved
-/// pairs, median 429 / 436 / 460 ms in the pool vs 350 / 392 / 373 ms through sgemm (flan-t5-small: even, ~89 ms).
+/// f32 has no widened copy to skip, so it leaves the pool after decode-sized batches; narrower formats stay longer
+/// (PERFORMANCE.md, "Pool kernels vs sgemm threshold").
 @inline(__always)
 package func poolMaxRows(_ format: PackedFormat) -> Int { format == .f32 ? 16 : 128 }
 
@@ -57,21 +56,18 @@ package func packedLinear(
     }
 }
 
-/// Input rows from which `packedRows` uses the blocked loop (see there).
-/// Measured at batch 8 (decode, 2 threads, f32, A/B pairs with the order alternating): from 5 rows on flan-t5-base's
-/// 768-wide inputs, 14-23 % more tok/s (three pairs); on flan-t5-small's 512-wide ones, 5 % fewer (seven pairs;
-/// its 1024-wide `wo` alone was even, 0.95-1.14 over four).
+/// Input rows from which `packedRows` uses the blocked loop (see there): at decode batch sizes it pays off on
+/// 768-wide inputs but not on 512-wide ones (PERFORMANCE.md, "4x4 blocked loop threshold").
 @inline(__always)
 package func blockedMinRows(inFeatures n: Int) -> Int { n >= 768 ? 5 : 17 }
 
 /// Output rows `begin..<end` for every input row.
 /// - Few rows (decode steps): each weight row against four input rows at a time (widened once per four), then one by
-///   one. At batch 1 this is one sequential stream per weight row, which measured faster than reading four weight rows
-///   side by side (flan-t5-small, 2 threads: f32 228 vs 157 tok/s, int8 432 vs 350, bf16 285 vs 226).
+///   one. At batch 1 this is one sequential stream per weight row, faster for every format than reading four weight
+///   rows side by side (PERFORMANCE.md, "One stream per weight row at batch 1").
 /// - From `blockedMinRows` (the encoder, larger batches): blocks of four weight rows against four input rows (sixteen
 ///   accumulators), so each weight vector is widened once per four input rows and each input vector loaded once per
-///   four weight rows. Measured on flan-t5-small int8, 2 threads: 64-token encoder 39 → 20 ms against widened panels +
-///   sgemm.
+///   four weight rows; for short prompts this beats widened panels + sgemm (PERFORMANCE.md, "4x4 blocked kernel").
 @inline(__always)
 private func packedRows<E: PackedElements>(_: E.Type, _ job: PackedJob, _ begin: Int, _ end: Int) {
     let n = job.w.inFeatures, out = job.w.outFeatures, rowBytes = n * E.bytes

@@ -1,5 +1,5 @@
 // e^x for 16 lanes at once, the building block of softmax and the GELU/SiLU activations.
-// libm's expf/tanhf are scalar calls: in the encoder at 256 tokens they were millions of calls per prompt.
+// libm's expf/tanhf are scalar calls, millions of them per long prompt in the encoder (PERFORMANCE.md, "SIMD exp").
 
 /// `e^x` lane by lane, within about 2 ulp of the exact value for `x` in [-87.3, 88.3]
 /// (Cephes' expf: `x = n·ln2 + r`, |r| ≤ ln2/2, a degree-7 polynomial in `r`, then `2^n` through the exponent bits).

@@ -1,5 +1,6 @@
 // A persistent pool of threads that split one loop at a time, for the batch-1 decode step's ~100 small products.
-// Waking threads per call (DispatchQueue.concurrentPerform) costs 20-50 µs, a sizeable part of a step; these spin briefly, then sleep.
+// Waking threads per call (DispatchQueue.concurrentPerform) costs a sizeable part of a step; these spin briefly, then
+// sleep (PERFORMANCE.md, "Worker pool: spin, then sleep").
 import Foundation
 import Synchronization
 
