@@ -14,15 +14,15 @@ Definitions (identical for every engine):
 Optionally (--reference JSON from `Scripts/make_fixtures.py --large`), teacher-forced top-1 agreement of the int8
 engines with the reference greedy ids.
 
-Setup (outside the repository, pinned):
-  python3 -m venv /work/venv-peers
-  /work/venv-peers/bin/pip install "torch==2.13.0+cpu" "transformers==4.57.6" "ctranslate2==4.8.5" \
+Setup (pinned; .venv*/ is git-ignored):
+  python3 -m venv .venv-peers
+  .venv-peers/bin/pip install "torch==2.13.0+cpu" "transformers==4.57.6" "ctranslate2==4.8.5" \
       "matplotlib==3.11.2" "numpy==2.4.6"
 Usage:
   T5_TARGET_CPU=skylake-avx512 swift build -c release --scratch-path .build-perf-v4
   .build-perf-v4/release/t5 convert --model M --out M-int8 --dtype int8
   .build-perf-v4/release/t5 convert --model M --out M-bf16 --dtype bf16
-  /work/venv-peers/bin/python Scripts/bench_peers.py --model M --int8-model M-int8 --bf16-model M-bf16 \
+  .venv-peers/bin/python Scripts/bench_peers.py --model M --int8-model M-int8 --bf16-model M-bf16 \
       --t5 .build-perf-v4/release/t5 --reference M.json --out bench-out/small
 """
 import argparse

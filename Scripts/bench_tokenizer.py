@@ -5,10 +5,10 @@ Builds a deterministic mixed-language text (English, punctuation, numbers, non-L
 checks that both give identical ids on every line (and on adversarial fuzz strings with --fuzz),
 then times both on the same lines in the same run and prints a table.
 
-    python3 -m venv /work/venv-tokbench
-    /work/venv-tokbench/bin/pip install -r Scripts/requirements-tokenizer-bench.txt
+    python3 -m venv .venv-tokbench
+    .venv-tokbench/bin/pip install -r Scripts/requirements-tokenizer-bench.txt
     swift build -c release --scratch-path .build-tok
-    /work/venv-tokbench/bin/python Scripts/bench_tokenizer.py [--mb 4] [--fuzz 20000]
+    .venv-tokbench/bin/python Scripts/bench_tokenizer.py [--mb 4] [--fuzz 20000]
 
 HF runs single-threaded: RAYON_NUM_THREADS=1 and TOKENIZERS_PARALLELISM=false are set before
 `tokenizers` is imported. It is timed two ways: `encode(line)` per line from a Python loop
@@ -184,7 +184,8 @@ def fmt(rates: list[float]) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--binary", default=os.path.join(ROOT, ".build-tok/release/t5"))
-    ap.add_argument("--tokenizer", default=os.path.join(ROOT, "Models/t5-tokenizer/tokenizer.json"))
+    # The standard T5 tokenizer.json, the repository's one copy (the text-tiny test model's).
+    ap.add_argument("--tokenizer", default=os.path.join(ROOT, "Tests/T5EngineTests/Fixtures/models/text-tiny/tokenizer.json"))
     ap.add_argument("--mb", type=float, default=4.0, help="size of the benchmark text in MB")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--fuzz", type=int, default=0, help="also compare N adversarial strings")

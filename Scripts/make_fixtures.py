@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Make the reference fixtures for the Swift T5 engine's tests.
 
-How to remake them (from the repository root; the venv lives OUTSIDE the repo):
+How to remake them (from the repository root; .venv*/ is git-ignored):
 
-    python3 -m venv /work/venv-fixtures
-    /work/venv-fixtures/bin/pip install -r Scripts/requirements-fixtures.txt
-    /work/venv-fixtures/bin/python Scripts/make_fixtures.py
+    python3 -m venv .venv-fixtures
+    .venv-fixtures/bin/pip install -r Scripts/requirements-fixtures.txt
+    .venv-fixtures/bin/python Scripts/make_fixtures.py
 
   torch is pinned to the CPU-only build 2.13.0+cpu (about 190 MB). pip finds it
   only where a find-links folder or index that offers "+cpu" wheels is configured
@@ -32,8 +32,9 @@ What it writes (nothing else is touched), under Tests/T5EngineTests/Fixtures/:
       `--generate-only` rewrites just these from the saved models;
   models/text-tiny/{config.json, model.safetensors, generation_config.json, tokenizer.json}
   reference/text-tiny.text.json
-      a tiny bf16 model with the real T5 vocabulary size (32128) plus a copy of
-      /work/shared/tokenizers/t5/tokenizer.json, and text-level references
+      a tiny bf16 model with the real T5 vocabulary size (32128) plus the standard
+      T5 tokenizer.json (kept: read from the committed folder before it is rebuilt,
+      see TOKENIZER_JSON), and text-level references
       (prompts -> input ids -> greedy / beam ids -> decoded text, encoder outputs)
       recorded with T5TokenizerFast(tokenizer_file=...). `--text-only` rebuilds
       just these (about 10 seconds).
@@ -45,7 +46,7 @@ batch == single checks, EOS counts of the beam cases).
 
 A large check that is NOT committed:
 
-    /work/venv-fixtures/bin/python Scripts/make_fixtures.py --large OUTDIR
+    .venv-fixtures/bin/python Scripts/make_fixtures.py --large OUTDIR
 
 builds random-weight models with the exact google/flan-t5-small and
 google/flan-t5-base configs, saves them as OUTDIR/flan-t5-small and
@@ -658,7 +659,12 @@ TEXT_SEED = 3195  # the first seed from 3101 up that meets text_ok() (about a mi
 TEXT_EOS_NUDGE = 3.0
 TEXT_MAX_NEW = 32
 ORDINARY = 32000  # ids >= 32000: sentinels <extra_id_N> (decode to nothing), then 28 padding rows
-TOKENIZER_JSON = "/work/shared/tokenizers/t5/tokenizer.json"  # sha256 652ffdfc...12dd6, = Models/t5-tokenizer
+# The standard T5 tokenizer.json exists once in the repository: as text-tiny's own tokenizer.json, which
+# make_text() rebuilds. So text_tokenizer() reads the committed copy (checked by sha256) before the folder is
+# rebuilt and make_text() writes the same bytes back. Converting the other copy of the vocabulary,
+# Sources/T5Tokenizers/Resources/t5-tokenizer/spiece.model, would not give this file: transformers' converter
+# marks the extra ids lstrip/rstrip false (another sha256) and needs sentencepiece/protobuf, not pinned here.
+TOKENIZER_JSON = os.path.join(FIXTURES, "models", "text-tiny", "tokenizer.json")
 TOKENIZER_SHA256 = "652ffdfc379606bad8edfb653f92dcf28e2e5dbf1cdfe50d685d29b2cad12dd6"
 TEXT_PROMPTS = [
     "translate English to German: The house is wonderful.",
@@ -683,14 +689,18 @@ def cfg_text_tiny():
 
 
 def text_tokenizer():
+    """The tokenizer and the bytes of TOKENIZER_JSON, read before make_text() replaces its folder."""
     import hashlib
     from transformers import T5TokenizerFast
+    assert os.path.isfile(TOKENIZER_JSON), (
+        f"{TOKENIZER_JSON} is missing: restore the committed file (git checkout -- {os.path.relpath(TOKENIZER_JSON, ROOT)})")
     with open(TOKENIZER_JSON, "rb") as f:
-        assert hashlib.sha256(f.read()).hexdigest() == TOKENIZER_SHA256, TOKENIZER_JSON
+        data = f.read()
+    assert hashlib.sha256(data).hexdigest() == TOKENIZER_SHA256, TOKENIZER_JSON
     tok = T5TokenizerFast(tokenizer_file=TOKENIZER_JSON)
     got = tok("translate English to German: The house is wonderful.").input_ids
     assert got == [13959, 1566, 12, 2968, 10, 37, 629, 19, 1627, 5, 1], got
-    return tok
+    return tok, data
 
 
 def build_text_model(cfg, seed, eos_nudge):
@@ -742,14 +752,15 @@ def text_ok(seqs, rel_gaps):
 
 
 def make_text():
-    tok = text_tokenizer()
+    tok, tokenizer_json = text_tokenizer()
     cfg = cfg_text_tiny()
     dtype = torch.bfloat16
     model = round_through(build_text_model(cfg, TEXT_SEED, TEXT_EOS_NUDGE), dtype)
     folder = os.path.join(FIXTURES, "models", TEXT_NAME)
-    save_folder(model, folder, dtype=dtype)
+    save_folder(model, folder, dtype=dtype)  # removes the folder first, tokenizer.json included
+    with open(os.path.join(folder, "tokenizer.json"), "wb") as f:
+        f.write(tokenizer_json)
     files, tensors, _ = check_folder(folder, model, cfg, dtype)
-    shutil.copyfile(TOKENIZER_JSON, os.path.join(folder, "tokenizer.json"))
 
     cases, seqs, gaps, rel_gaps, tf_diff = [], [], [], [], 0.0
     for prompt in TEXT_PROMPTS:

@@ -8,9 +8,9 @@ step-by-step answers work.
 
 One command runs a whole training run (CPU only, 2 threads, seeded, resumable):
 
-    python3 -m venv /work/venv-demo
-    /work/venv-demo/bin/pip install -r Scripts/requirements-demo.txt
-    /work/venv-demo/bin/python Scripts/train_demo.py --workdir /work/demo-train --out Models/demo-t5
+    python3 -m venv .venv-demo
+    .venv-demo/bin/pip install -r Scripts/requirements-demo.txt
+    .venv-demo/bin/python Scripts/train_demo.py --workdir ../demo-train --out Models/demo-t5
 
 Stages (``--stage``): data -> train -> export -> eval (default: all, or a comma-separated
 list).  Re-running resumes: data/tokenizer are reused, training continues from the last

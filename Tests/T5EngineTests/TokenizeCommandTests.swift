@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct TokenizeCommandTests {
     @Test func printsTheIdsTransformersGives() throws {
-        // The ids T5TokenizerFast gives for the T5 paper's example (shared/tokenizers/t5/README.md).
+        // The ids T5TokenizerFast gives for the T5 paper's example (as in TokenizerLoadingTests.standardVocabulary).
         let r = try CLI.run(["tokenize", "translate English to German: The house is wonderful."])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout == "13959,1566,12,2968,10,37,629,19,1627,5,1\n")

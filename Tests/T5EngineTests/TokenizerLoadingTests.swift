@@ -22,14 +22,23 @@ import Testing
     }
 
     @Test func modelDirectoryPrefersTokenizerJSON() throws {
-        let shipped = TokenizerFixtures.repoRoot.appendingPathComponent("Models/t5-tokenizer")
-        let t = try T5Tokenizer(contentsOf: shipped)
-        #expect(t.encode("Hello <extra_id_0> world") == [8774, 32099, 296, 1])
+        // A model folder holding only tokenizer.json (the text-tiny test model).
+        let textTiny = TokenizerFixtures.tokenizerJSON.deletingLastPathComponent()
+        #expect(try T5Tokenizer(contentsOf: textTiny).encode("Hello <extra_id_0> world") == [8774, 32099, 296, 1])
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("t5tok-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
+        // Only spiece.model.
         try FileManager.default.copyItem(at: TokenizerFixtures.sentencePieceModel, to: dir.appendingPathComponent("spiece.model"))
-        #expect(try T5Tokenizer(contentsOf: dir).encode("Hello") == [8774, 1])
+        let spieceOnly = try T5Tokenizer(contentsOf: dir)
+        #expect(spieceOnly.encode("Hello") == [8774, 1])
+        #expect(spieceOnly.encode("   space   ") == [628, 1])
+        // Both: tokenizer.json wins. The standard tokenizer.json gives the same ids as spiece.model, so this one
+        // is rewritten with the older flan-t5 converter's pipeline, whose ids spiece.model cannot give.
+        var json = try JSONSerialization.jsonObject(with: Data(contentsOf: TokenizerFixtures.tokenizerJSON)) as! [String: Any]
+        Self.useOlderFlanPipeline(&json)
+        try JSONSerialization.data(withJSONObject: json).write(to: dir.appendingPathComponent("tokenizer.json"))
+        #expect(try T5Tokenizer(contentsOf: dir).encode("   space   ") == [628, 3, 1])
         // A spiece.model under another name is recognised by content, not extension.
         let renamed = dir.appendingPathComponent("vocab.bin")
         try FileManager.default.copyItem(at: TokenizerFixtures.sentencePieceModel, to: renamed)
@@ -53,21 +62,26 @@ import Testing
         return try T5Tokenizer(tokenizerJSON: try JSONSerialization.data(withJSONObject: json), source: "variant.json")
     }
 
+    static func precompiled(_ json: [String: Any]) -> [String: Any] {
+        ((json["normalizer"] as! [String: Any])["normalizers"] as! [[String: Any]])[0]
+    }
+    static var legacyMetaspace: [String: Any] { ["type": "Metaspace", "replacement": "▁", "add_prefix_space": true] }
+
+    /// Hub flan-t5 / t5-v1_1 files: Precompiled + Replace(" {2,}", " "), no strip.
+    static func useOlderFlanPipeline(_ json: inout [String: Any]) {
+        json["normalizer"] = ["type": "Sequence", "normalizers": [
+            precompiled(json), ["type": "Replace", "pattern": ["Regex": " {2,}"], "content": " "]]]
+        json["pre_tokenizer"] = legacyMetaspace
+        json["decoder"] = legacyMetaspace
+    }
+
     @Test func olderConverterPipelines() throws {
-        let precompiled = { (json: [String: Any]) in ((json["normalizer"] as! [String: Any])["normalizers"] as! [[String: Any]])[0] }
-        let legacyMetaspace: [String: Any] = ["type": "Metaspace", "replacement": "▁", "add_prefix_space": true]
-        // Hub flan-t5 / t5-v1_1 files: Precompiled + Replace(" {2,}", " "), no strip.
-        let flan = try variant { json in
-            json["normalizer"] = ["type": "Sequence", "normalizers": [
-                precompiled(json), ["type": "Replace", "pattern": ["Regex": " {2,}"], "content": " "]]]
-            json["pre_tokenizer"] = legacyMetaspace
-            json["decoder"] = legacyMetaspace
-        }
+        let flan = try variant(Self.useOlderFlanPipeline)
         // Original t5-small / t5-base files: WhitespaceSplit then Metaspace.
         let small = try variant { json in
-            json["normalizer"] = precompiled(json)
-            json["pre_tokenizer"] = ["type": "Sequence", "pretokenizers": [["type": "WhitespaceSplit"], legacyMetaspace]]
-            json["decoder"] = legacyMetaspace
+            json["normalizer"] = Self.precompiled(json)
+            json["pre_tokenizer"] = ["type": "Sequence", "pretokenizers": [["type": "WhitespaceSplit"], Self.legacyMetaspace]]
+            json["decoder"] = Self.legacyMetaspace
         }
         let expected: [(String, [Int], [Int])] = [
             ("   space   ", [628, 3, 1], [628, 1]),

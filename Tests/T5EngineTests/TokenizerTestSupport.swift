@@ -3,20 +3,25 @@ import Foundation
 @testable import T5Engine
 
 enum TokenizerFixtures {
-    /// `<repo>/../shared/tokenizers/t5/`: beside the clone in CI, beside the worktree here.
-    static let sharedDirectory: URL = URL(fileURLWithPath: #filePath)
+    /// The repository root, from this file's location (`<repo>/Tests/T5EngineTests/`).
+    static let repoRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent()  // T5EngineTests
         .deletingLastPathComponent()  // Tests
         .deletingLastPathComponent()  // repo root
-        .deletingLastPathComponent()  // its parent
-        .appendingPathComponent("shared/tokenizers/t5")
 
-    static let repoRoot: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static var tokenizerJSON: URL { sharedDirectory.appendingPathComponent("tokenizer.json") }
-    static var sentencePieceModel: URL { sharedDirectory.appendingPathComponent("spiece.model") }
-    static var cases: URL { sharedDirectory.appendingPathComponent("cases.jsonl") }
+    /// The standard T5 vocabulary exists once per format in the repository; the tests read those copies.
+    /// `tokenizer.json`: the tokenizer of the `text-tiny` test model.
+    static var tokenizerJSON: URL {
+        repoRoot.appendingPathComponent("Tests/T5EngineTests/Fixtures/models/text-tiny/tokenizer.json")
+    }
+    /// `spiece.model`: the library's bundled resource (what `T5Tokenizer.standard()` loads).
+    static var sentencePieceModel: URL {
+        repoRoot.appendingPathComponent("Sources/T5Tokenizers/Resources/t5-tokenizer/spiece.model")
+    }
+    /// The 280 reference tokenizations (`Fixtures/tokenizer/README.md`).
+    static var cases: URL {
+        repoRoot.appendingPathComponent("Tests/T5EngineTests/Fixtures/tokenizer/cases.jsonl")
+    }
 
     static let fromJSON: Result<T5Tokenizer, TokenizerError> = Result { () throws(TokenizerError) in
         try T5Tokenizer(contentsOf: tokenizerJSON)
