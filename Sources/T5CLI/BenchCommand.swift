@@ -1,6 +1,7 @@
 // `t5 bench`: load time, encoder time, time to first token, decode speed and peak memory on fixed prompt ids.
 // Prompt ids (no tokenizer needed; Scripts/bench_peers.py feeds peers the same ones): row b of length L is
-//   ids[i] = 3 + (i * 7919 + b * 104729 + 13) % 32000  for i < L - 1,  then ids[L - 1] = eos_token_id.
+//   ids[i] = 3 + (i * 7919 + b * 104729 + 13) % R  for i < L - 1,  then ids[L - 1] = eos_token_id,
+// with R = min(32000, vocab_size - 3): 32000 for every T5 checkpoint, fewer for small vocabularies (the demo model).
 // Decoding is greedy and never stops at EOS, so every run produces exactly --new-tokens tokens per row.
 import ArgumentParser
 import Foundation
@@ -11,7 +12,8 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure load, encoder, first-token and decode speed on fixed prompt ids.",
         discussion: """
-            Prompt row b of length L: ids[i] = 3 + (i*7919 + b*104729 + 13) % 32000 for i < L-1, then EOS.
+            Prompt row b of length L: ids[i] = 3 + (i*7919 + b*104729 + 13) % R for i < L-1, then EOS, \
+            with R = min(32000, vocab_size - 3).
             Batch-1 decode tok/s excludes the first token; batch-N tok/s is N*new-tokens over encoder plus all steps.
             Figures are medians over --reps runs after --warmup runs, with min and max.
             """)
@@ -27,8 +29,8 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Comma-separated batch sizes.")
     var batch: String = "1,8"
 
-    /// Threads for OpenBLAS and the engine's kernels: `--threads`, 2 by default (this machine kind's core count).
-    var threads: Int { modelOptions.threads ?? 2 }
+    /// Threads for OpenBLAS and the engine's kernels: `--threads`, else one per core (reported with the figures).
+    var threads: Int { modelOptions.threads ?? T5Runtime.defaultThreadCount }
 
     /// The model folder, as given or the shipped default.
     var modelPath: String { (try? modelOptions.directory().path) ?? "?" }
@@ -67,7 +69,9 @@ struct BenchCommand: ParsableCommand {
         var results: [[String: Any]] = []
         for length in lengths {
             for b in batches {
-                let prompts = (0..<b).map { benchPrompt(length: length, row: $0, eos: model0.config.eosTokenId) }
+                let prompts = (0..<b).map {
+                    benchPrompt(length: length, row: $0, eos: model0.config.eosTokenId, vocabSize: model0.config.vocabSize)
+                }
                 var encoder: [Double] = [], firstToken: [Double] = [], decode: [Double] = [], total: [Double] = []
                 for rep in 0..<(warmup + reps) {
                     let r = try timeRun(model0, prompts)
@@ -89,7 +93,7 @@ struct BenchCommand: ParsableCommand {
             "threads": threads, "build": buildDescription, "weights_dtype": dtypeDescription(model0),
             "weight_bytes": model0.weightBytes, "peak_rss_bytes": SystemInfo.peakRSSBytes,
             "load_ms": stats(loadTimes), "warmup": warmup, "reps": reps, "results": results,
-            "prompt_ids": "ids[i] = 3 + (i*7919 + b*104729 + 13) % 32000 for i < L-1, then eos",
+            "prompt_ids": "ids[i] = 3 + (i*7919 + b*104729 + 13) % min(32000, vocab_size - 3) for i < L-1, then eos",
         ]
         if json {
             print(try jsonLine(report))
@@ -157,8 +161,9 @@ struct BenchCommand: ParsableCommand {
 }
 
 /// The documented bench prompt: see the header of this file.
-func benchPrompt(length: Int, row: Int, eos: Int) -> [Int] {
-    (0..<max(0, length - 1)).map { i in 3 + (i * 7919 + row * 104_729 + 13) % 32_000 } + [eos]
+func benchPrompt(length: Int, row: Int, eos: Int, vocabSize: Int) -> [Int] {
+    let range = max(1, min(32_000, vocabSize - 3))
+    return (0..<max(0, length - 1)).map { i in 3 + (i * 7919 + row * 104_729 + 13) % range } + [eos]
 }
 
 private func parseList(_ text: String, _ name: String) throws -> [Int] {

@@ -14,11 +14,11 @@ struct CoTOptions: ParsableArguments {
     var cot: CoTKind = .none
     @Option(name: .long, help: "Zero-shot trigger template: \(CoTTemplate.builtIn.map(\.name).joined(separator: ", ")).")
     var cotTemplate: String = CoTTemplate.default.name
-    @Option(name: .long, help: "Few-shot exemplars: JSON array or JSON lines of {question, reasoning, answer}. Default: the model folder's exemplars.jsonl.")
+    @Option(name: .long, help: "Few-shot exemplars: JSON array or JSON lines of {question, reasoning, answer}; - reads standard input. Default: the model folder's exemplars.jsonl.")
     var exemplars: String?
-    @Option(name: .long, help: "Sample K reasoning paths and return the majority answer (Wang et al. 2022).")
+    @Option(name: .long, parsing: .unconditional, help: "Sample K reasoning paths and return the majority answer (Wang et al. 2022).")
     var selfConsistency: Int = 1
-    @Option(name: .long, help: "Most prompt tokens; few-shot exemplars are dropped to fit, the question is never cut.")
+    @Option(name: .long, parsing: .unconditional, help: "Most prompt tokens; few-shot exemplars are dropped to fit, the question is never cut.")
     var inputBudget: Int = 512
 
     func validate() throws {
@@ -29,30 +29,72 @@ struct CoTOptions: ParsableArguments {
         guard CoTTemplate.named(cotTemplate) != nil else {
             throw ValidationError("--cot-template '\(cotTemplate)' is unknown; choose one of \(CoTTemplate.builtIn.map(\.name).joined(separator: ", "))")
         }
-        if exemplars != nil && cot != .fewShot { throw ValidationError("--exemplars needs --cot few-shot") }
+        if let exemplars, cot != .fewShot {
+            throw ValidationError("--exemplars \(exemplars) is only used by few-shot prompting: add --cot few-shot")
+        }
     }
 
     /// Whether answers are extracted (CoT or self-consistency).
     var reasons: Bool { cot != .none || selfConsistency > 1 }
 
-    func mode(folder: ModelFolder) throws -> CoTMode {
+    /// Whether `--exemplars -` reads standard input.
+    var exemplarsFromStandardInput: Bool { exemplars == "-" }
+
+    /// The exemplars `--exemplars` names (`-`: standard input), read and checked before any model is loaded;
+    /// nil without the flag. Errors name the flag and the path.
+    func readExemplars() throws -> [CoTExemplar]? {
+        guard let path = exemplars, cot == .fewShot else { return nil }
+        let data = try readInputFile(path, option: "--exemplars")
+        // CoTExemplar reads files; a pipe or standard input is handed over through a private temporary copy.
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("t5-exemplars-\(getpid())-\(UUID().uuidString).jsonl")
+        do {
+            try data.write(to: copy)
+        } catch {
+            throw InputError(message: "--exemplars \(path): cannot copy it for reading: \(error.localizedDescription)")
+        }
+        defer { try? FileManager.default.removeItem(at: copy) }
+        do {
+            return try CoTExemplar.load(from: copy)
+        } catch let error as CoTError {
+            let shown: CoTError
+            switch error {
+            case .unreadableExemplars(_, let reason): shown = .unreadableExemplars(path: path, reason: reason)
+            case .badExemplar(_, let line, let reason): shown = .badExemplar(path: path, line: line, reason: reason)
+            case .noExemplars: shown = .noExemplars(path: path)
+            case .questionTooLong: shown = error
+            }
+            throw InputError(message: "--exemplars \(shown)")
+        }
+    }
+
+    /// The prompting mode; few-shot uses `exemplars` (from `readExemplars()`), else the model folder's exemplars.jsonl.
+    func mode(folder: ModelFolder, exemplars given: [CoTExemplar]?) throws -> CoTMode {
         switch cot {
         case .none: return .none
         case .zeroShot: return .zeroShot(CoTTemplate.named(cotTemplate)!)
         case .fewShot:
-            guard let url = exemplars.map({ URL(fileURLWithPath: $0) }) ?? folder.exemplarsFile else {
-                throw ValidationError("--cot few-shot needs --exemplars FILE (no exemplars.jsonl in \(folder.directory.path))")
+            if let given { return .fewShot(given) }
+            guard let url = folder.exemplarsFile else {
+                throw ValidationError("--cot few-shot needs --exemplars FILE: the model folder \(folder.directory.path) has no exemplars.jsonl")
             }
-            return .fewShot(try CoTExemplar.load(from: url))
+            do {
+                return .fewShot(try CoTExemplar.load(from: url))
+            } catch let error as CoTError {
+                throw InputError(message: "the model folder's exemplars: \(error)")
+            }
         }
     }
 
-    /// Self-consistency samples; Wang et al. used temperature 0.7 and top-k 40 unless told otherwise.
+    /// Self-consistency samples at the library's defaults (`GenerationOptions.withSelfConsistencyDefaults()`:
+    /// temperature 0.7, top-k 40, Wang et al. 2022) unless --temperature or --top-k says otherwise.
     func samplingDefaults(_ o: GenerationOptions, decoding: DecodingOptions) -> GenerationOptions {
         guard selfConsistency > 1 else { return o }
-        var o = o
-        if decoding.temperature == nil { o.temperature = 0.7 }
-        if decoding.topK == nil { o.topK = 40 }
-        return o
+        var d = o.withSelfConsistencyDefaults()
+        if decoding.temperature != nil { d.temperature = o.temperature }
+        if decoding.topK != nil { d.topK = o.topK }
+        return d
     }
+
+    /// Whether decoding samples: --sample (or the model's do_sample), or self-consistency's sampled paths.
+    func samples(_ o: GenerationOptions) -> Bool { o.doSample || selfConsistency > 1 }
 }

@@ -27,17 +27,19 @@ struct ConvertCommand: ParsableCommand {
 
     func run() throws {
         let input = try modelOptions.directory(), output = URL(fileURLWithPath: out)
-        let err = FileHandle.standardError
-        var lastPercent = -1
-        try ModelConverter.convert(input: input, output: output, dtype: dtype) { done, total in
-            let percent = total > 0 ? done * 100 / total : 100
-            guard percent != lastPercent else { return }
-            lastPercent = percent
-            let filled = percent * 30 / 100
-            let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled)
-            err.write(Data("\r[\(bar)] \(percent)% of \(String(format: "%.1f", Double(total) / 1e6)) MB".utf8))
+        func megabytes(_ bytes: Int) -> String { String(format: "%.1f", Double(bytes) / 1e6) }
+        let bar = ProgressBar(label: "convert", total: 0) { done, total in "\(megabytes(done))/\(megabytes(total)) MB" }
+        do {
+            try ModelConverter.convert(input: input, output: output, dtype: dtype) { done, total in
+                bar.total = total
+                bar.update(done)
+            }
+        } catch {
+            bar.abandon()
+            throw error
         }
-        err.write(Data("\n".utf8))
+        bar.finish("convert: \(megabytes(bar.total)) MB of weights converted to \(dtype.rawValue) in "
+                   + String(format: "%.1f s", bar.elapsedSeconds))
         // Load what was written, so a broken conversion fails here rather than at first use.
         let model = try T5Model(directory: output)
         print("wrote \(out) (\(dtype.rawValue), weights \(String(format: "%.1f", Double(model.weightBytes) / 1e6)) MB)")

@@ -18,11 +18,11 @@ struct EvalCommand: AsyncParsableCommand {
     @OptionGroup var decoding: DecodingOptions
     @OptionGroup var chainOfThought: CoTOptions
 
-    @Option(name: .long, help: "The JSONL task file.")
+    @Option(name: .long, help: "The JSONL task file; - reads standard input.")
     var data: String
-    @Option(name: .long, help: "Score only the first N items.")
+    @Option(name: .long, parsing: .unconditional, help: "Score only the first N items.")
     var limit: Int?
-    @Option(name: .long, help: "Prompts per model batch (without CoT self-consistency).")
+    @Option(name: .long, parsing: .unconditional, help: "Prompts per model batch (without CoT self-consistency).")
     var batchSize: Int = 8
     @Flag(name: .long, help: "Print every item's prediction.")
     var items = false
@@ -32,41 +32,56 @@ struct EvalCommand: AsyncParsableCommand {
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be >= 1, got \(limit)") }
         guard batchSize >= 1, batchSize <= 4096 else { throw ValidationError("--batch-size must be between 1 and 4096, got \(batchSize)") }
+        try requireOneStandardInputReader([("--data -", data == "-"), ("--exemplars -", chainOfThought.exemplarsFromStandardInput)])
     }
 
     func run() async throws {
         let tasks = try loadItems()
+        let exemplars = try chainOfThought.readExemplars()
         let folder = try model.loadFolder()
         let generator = try T5Generator(folder: folder)
-        let options = chainOfThought.samplingDefaults(try decoding.apply(to: generator.defaultOptions), decoding: decoding)
-        let mode = try chainOfThought.mode(folder: folder)
+        let chosen = chainOfThought.samplingDefaults(try decoding.apply(to: generator.defaultOptions), decoding: decoding)
+        let (options, seed, drawn) = decoding.seeded(chosen, samples: chainOfThought.samples(chosen))
+        reportSeed(seed, drawn: drawn, json: json)
+        let mode = try chainOfThought.mode(folder: folder, exemplars: exemplars)
         let start = ContinuousClock.now
         var predictions: [(text: String, answer: String, votes: Int)] = []
         var generatedTokens = 0
+        let progress = ProgressBar(label: "eval", total: tasks.count) { done, total in "\(done)/\(total) items" }
+        progress.update(0)
 
-        if chainOfThought.selfConsistency > 1 {
-            for t in tasks {
-                let r = try await generator.reason(question: t.prompt, mode: mode, selfConsistency: chainOfThought.selfConsistency,
-                                                   inputBudget: chainOfThought.inputBudget, options: options)
-                predictions.append((r.paths.first ?? "", r.answer, r.votes))
-                generatedTokens += r.generatedTokens
-            }
-        } else {
-            let prompts = try tasks.map {
-                try generator.cotPrompt(question: $0.prompt, mode: mode, inputBudget: chainOfThought.inputBudget).prompt
-            }
-            for chunk in stride(from: 0, to: prompts.count, by: batchSize) {
-                let slice = Array(prompts[chunk..<min(chunk + batchSize, prompts.count)])
-                for g in try await generator.generate(prompts: slice, options: options) {
-                    predictions.append((g.text, AnswerExtraction.answer(from: g.text), 1))
-                    generatedTokens += g.tokens.count
+        do {
+            if chainOfThought.selfConsistency > 1 {
+                for t in tasks {
+                    let r = try await generator.reason(question: t.prompt, mode: mode, selfConsistency: chainOfThought.selfConsistency,
+                                                       inputBudget: chainOfThought.inputBudget, options: options)
+                    predictions.append((r.paths.first ?? "", r.answer, r.votes))
+                    generatedTokens += r.generatedTokens
+                    progress.update(predictions.count)
+                }
+            } else {
+                let prompts = try tasks.map {
+                    try generator.cotPrompt(question: $0.prompt, mode: mode, inputBudget: chainOfThought.inputBudget).prompt
+                }
+                for chunk in stride(from: 0, to: prompts.count, by: batchSize) {
+                    let slice = Array(prompts[chunk..<min(chunk + batchSize, prompts.count)])
+                    for g in try await generator.generate(prompts: slice, options: options) {
+                        predictions.append((g.text, AnswerExtraction.answer(from: g.text), 1))
+                        generatedTokens += g.tokens.count
+                    }
+                    progress.update(predictions.count)
                 }
             }
+        } catch {
+            progress.abandon()
+            throw error
         }
         let seconds = milliseconds(ContinuousClock.now - start) / 1000
         let correct = zip(tasks, predictions).map { normalized($0.answer) == normalized($1.answer) }
         let right = correct.filter { $0 }.count
         let accuracy = tasks.isEmpty ? 0 : Double(right) / Double(tasks.count)
+        progress.finish(String(format: "eval: %d items in %.1f s (%.1f items/s), %d correct", tasks.count, seconds,
+                               Double(tasks.count) / max(seconds, 1e-9), right))
 
         if json {
             var object: [String: Any] = [
@@ -75,6 +90,7 @@ struct EvalCommand: AsyncParsableCommand {
                 "items_per_second": Double(tasks.count) / max(seconds, 1e-9),
                 "generated_tokens": generatedTokens, "tokens_per_second": Double(generatedTokens) / max(seconds, 1e-9),
             ]
+            if let seed { object["seed"] = seed }
             if items {
                 object["predictions"] = zip(tasks, zip(predictions, correct)).map { t, pc in
                     ["prompt": t.prompt, "reference": t.answer, "answer": pc.0.answer, "text": pc.0.text,
@@ -98,16 +114,17 @@ struct EvalCommand: AsyncParsableCommand {
         var out: [(String, String)] = []
         for (n, o) in try readJSONLines(data, option: "--data") {
             guard let prompt = (o["prompt"] ?? o["question"]) as? String else {
-                throw ValidationError("--data \(data):\(n): expected a JSON object with \"prompt\" and \"answer\"")
+                throw InputError(message: "--data \(data):\(n): expected a JSON object with \"prompt\" and \"answer\"")
             }
+            try requirePrompt(prompt, what: "--data \(data):\(n): the prompt")
             let answer: String
             if let s = o["answer"] as? String { answer = s } else if let number = o["answer"] as? NSNumber { answer = number.stringValue } else {
-                throw ValidationError("--data \(data):\(n): missing \"answer\"")
+                throw InputError(message: "--data \(data):\(n): missing \"answer\"")
             }
             out.append((prompt, answer))
             if let limit, out.count >= limit { break }
         }
-        guard !out.isEmpty else { throw ValidationError("--data \(data): no items") }
+        guard !out.isEmpty else { throw InputError(message: "--data \(data): no items") }
         return out
     }
 

@@ -10,7 +10,9 @@ struct GenerateCommand: AsyncParsableCommand {
         discussion: """
         The prompt comes from the argument, --prompt, --prompt-file, or standard input. --batch-file reads JSON lines \
         with a "prompt" (or "text"/"question") field and writes one JSON line per input. --ids skips the tokenizer: \
-        comma-separated token ids in, ids out.
+        comma-separated token ids in, ids out. A file option given as - reads standard input. An empty or \
+        whitespace-only prompt is an error. Sampling without --seed draws a fresh seed and reports it ("seed: N" on \
+        stderr, "seed" in --json), so --seed N replays the run.
         """
     )
 
@@ -22,17 +24,17 @@ struct GenerateCommand: AsyncParsableCommand {
     var text: String?
     @Option(name: .long, help: "The prompt text (same as the argument).")
     var prompt: String?
-    @Option(name: .long, help: "Read the prompt from this file.")
+    @Option(name: .long, help: "Read the prompt from this file; - reads standard input.")
     var promptFile: String?
-    @Option(name: .long, help: "Prompt as comma-separated token ids, e.g. \"13959,1566,12,1\"; prints ids.")
+    @Option(name: .long, help: "Prompt as comma-separated token ids of the model's vocabulary (`t5 tokenize TEXT` prints them); prints ids.")
     var ids: String?
-    @Option(name: .long, help: "JSON lines in (one prompt per line), JSON lines out.")
+    @Option(name: .long, help: "JSON lines in (one prompt per line; - reads standard input), JSON lines out.")
     var batchFile: String?
-    @Option(name: .long, help: "Prompts per model batch with --batch-file.")
+    @Option(name: .long, parsing: .unconditional, help: "Prompts per model batch with --batch-file.")
     var batchSize: Int = 8
     @Flag(name: .long, inversion: .prefixedNo, help: "Print tokens as they are generated (default: on when stdout is a terminal).")
     var stream: Bool?
-    @Flag(name: .long, help: "Print one JSON object with text, ids, answer, votes, token counts and timings.")
+    @Flag(name: .long, help: "Print one JSON object with text, ids, answer, votes, token counts, seed and timings.")
     var json = false
 
     func validate() throws {
@@ -41,29 +43,46 @@ struct GenerateCommand: AsyncParsableCommand {
         if let ids { _ = try parseIds(ids) }
         guard batchSize >= 1, batchSize <= 4096 else { throw ValidationError("--batch-size must be between 1 and 4096, got \(batchSize)") }
         if ids != nil && chainOfThought.reasons { throw ValidationError("--ids cannot be combined with --cot or --self-consistency") }
+        if let text { try requirePrompt(text, what: "the prompt argument") }
+        if let prompt { try requirePrompt(prompt, what: "--prompt") }
+        try requireOneStandardInputReader([
+            ("--prompt-file -", promptFile == "-"), ("--batch-file -", batchFile == "-"),
+            ("--exemplars -", chainOfThought.exemplarsFromStandardInput),
+        ])
+        if sources == 0 && chainOfThought.exemplarsFromStandardInput {
+            throw ValidationError("--exemplars - takes standard input, so give the prompt as an argument, --prompt, --prompt-file or --batch-file")
+        }
     }
 
     func run() async throws {
+        // Everything the user gave is read and checked before the model is loaded, so bad input fails at once.
+        let idsPrompt = try ids.map(parseIds)
+        let batch = try batchFile.map { try readBatch($0) }
+        let exemplars = try chainOfThought.readExemplars()
+        let text = idsPrompt == nil && batch == nil ? try readPrompt() : nil
+
         let start = ContinuousClock.now
         let folder = try model.loadFolder(tokenizer: ids == nil)
         let loadMs = milliseconds(ContinuousClock.now - start)
-        if let ids {
-            try runIds(try parseIds(ids), folder: folder, loadMs: loadMs)
+        if let idsPrompt {
+            try runIds(idsPrompt, folder: folder, loadMs: loadMs)
             return
         }
         let generator = try T5Generator(folder: folder)
-        let options = chainOfThought.samplingDefaults(try decoding.apply(to: generator.defaultOptions), decoding: decoding)
-        if let batchFile {
-            try await runBatch(generator, options: options, file: batchFile, folder: folder)
+        let chosen = chainOfThought.samplingDefaults(try decoding.apply(to: generator.defaultOptions), decoding: decoding)
+        let (options, seed, drawn) = decoding.seeded(chosen, samples: chainOfThought.samples(chosen))
+        reportSeed(seed, drawn: drawn, json: json || batch != nil)
+        if let batch {
+            try await runBatch(generator, options: options, seed: seed, items: batch, folder: folder, exemplars: exemplars)
             return
         }
-        let text = try readPrompt()
+        guard let text else { return }
         if chainOfThought.reasons {
-            let r = try await generator.reason(question: text, mode: try chainOfThought.mode(folder: folder),
+            let r = try await generator.reason(question: text, mode: try chainOfThought.mode(folder: folder, exemplars: exemplars),
                                                selfConsistency: chainOfThought.selfConsistency,
                                                inputBudget: chainOfThought.inputBudget, options: options)
             if json {
-                writeOut(try jsonLine(reasonedJSON(r, question: text, loadMs: loadMs)) + "\n")
+                writeOut(try jsonLine(reasonedJSON(r, question: text, seed: seed, loadMs: loadMs)) + "\n")
             } else {
                 writeOut("Reasoning: \(r.reasoning)\n")
                 let votes = r.paths.count > 1 ? " (\(r.votes) of \(r.paths.count) votes)" : ""
@@ -79,7 +98,7 @@ struct GenerateCommand: AsyncParsableCommand {
         }
         let g = try await generator.generate(prompt: text, options: options)
         if json {
-            writeOut(try jsonLine(generationJSON(g, prompt: text, loadMs: loadMs)) + "\n")
+            writeOut(try jsonLine(generationJSON(g, prompt: text, seed: seed, loadMs: loadMs)) + "\n")
         } else {
             for (i, s) in g.sequences.enumerated() {
                 writeOut(g.sequences.count > 1 ? "[\(i + 1)] \(s.text)\n" : "\(s.text)\n")
@@ -89,28 +108,43 @@ struct GenerateCommand: AsyncParsableCommand {
 
     // MARK: - Sources
 
+    /// The prompt of the argument, --prompt, --prompt-file (`-`: standard input) or standard input; never blank.
     private func readPrompt() throws -> String {
         if let text { return text }
         if let prompt { return prompt }
         if let promptFile {
-            guard let data = FileManager.default.contents(atPath: promptFile) else {
-                throw ValidationError("--prompt-file \(promptFile): cannot read it")
-            }
-            guard let s = String(data: data, encoding: .utf8) else { throw ValidationError("--prompt-file \(promptFile): not UTF-8 text") }
-            return s.trimmingCharacters(in: .newlines)
+            let s = try readInputText(promptFile, option: "--prompt-file").trimmingCharacters(in: .newlines)
+            try requirePrompt(s, what: promptFile == "-" ? "--prompt-file - (standard input)" : "--prompt-file \(promptFile)")
+            return s
         }
         if isatty(STDIN_FILENO) == 0 {
             let data = FileHandle.standardInput.readDataToEndOfFile()
-            guard let s = String(data: data, encoding: .utf8) else { throw ValidationError("standard input is not UTF-8 text") }
-            return s.trimmingCharacters(in: .newlines)
+            guard let s = String(data: data, encoding: .utf8) else { throw InputError(message: "standard input is not UTF-8 text") }
+            let trimmed = s.trimmingCharacters(in: .newlines)
+            try requirePrompt(trimmed, what: "the prompt on standard input")
+            return trimmed
         }
         throw ValidationError("no prompt: give it as an argument, --prompt, --prompt-file, --ids, --batch-file or on standard input")
+    }
+
+    /// The prompts of --batch-file (`-`: standard input), each with its JSON object; a blank prompt is an error naming its line.
+    private func readBatch(_ file: String) throws -> [(object: [String: Any], prompt: String)] {
+        try readJSONLines(file, option: "--batch-file").map { line, object in
+            guard let prompt = (object["prompt"] ?? object["text"] ?? object["question"]) as? String else {
+                throw InputError(message: "--batch-file \(file):\(line): expected a JSON object with a \"prompt\" string")
+            }
+            try requirePrompt(prompt, what: "--batch-file \(file):\(line): the prompt")
+            return (object: object, prompt: prompt)
+        }
     }
 
     // MARK: - Modes
 
     private func runIds(_ prompt: [Int], folder: ModelFolder, loadMs: Double) throws {
-        let options = try decoding.apply(to: folder.generationDefaults)
+        try checkIdsFit(prompt, vocabularySize: folder.model.config.vocabSize)
+        let chosen = try decoding.apply(to: folder.generationDefaults)
+        let (options, seed, drawn) = decoding.seeded(chosen, samples: chosen.doSample)
+        reportSeed(seed, drawn: drawn, json: json)
         let loaded = ContinuousClock.now
         let result = try folder.model.generate(prompts: [prompt], options: options)[0]
         let done = ContinuousClock.now
@@ -120,26 +154,32 @@ struct GenerateCommand: AsyncParsableCommand {
                 "load_ms": loadMs, "generate_ms": milliseconds(done - loaded),
             ]
             if result.count > 1 { object["sequences"] = result.map(\.tokens) }
+            if let seed { object["seed"] = seed }
             writeOut(try jsonLine(object) + "\n")
         } else {
             for s in result { writeOut(s.tokens.map(String.init).joined(separator: ",") + "\n") }
         }
     }
 
-    private func runBatch(_ generator: T5Generator, options: GenerationOptions, file: String, folder: ModelFolder) async throws {
-        let items = try readJSONLines(file, option: "--batch-file").map { line, object in
-            guard let prompt = (object["prompt"] ?? object["text"] ?? object["question"]) as? String else {
-                throw ValidationError("--batch-file \(file):\(line): expected a JSON object with a \"prompt\" string")
-            }
-            return (object: object, prompt: prompt)
-        }
+    /// Ids outside the model's vocabulary, reported with its size and where right ids come from.
+    private func checkIdsFit(_ prompt: [Int], vocabularySize: Int) throws {
+        guard let bad = prompt.first(where: { $0 >= vocabularySize }) else { return }
+        let hint = model.model.map { "; `t5 tokenize --model \($0) \"TEXT\"` prints the ids of its tokenizer "
+            + "(the shipped demo model has its own \(demoVocabularySize)-piece vocabulary)" }
+            ?? " (the default model: the shipped demo model has its own \(demoVocabularySize)-piece vocabulary, not the standard "
+            + "T5 one); `t5 tokenize \"TEXT\"` prints its ids"
+        throw InputError(message: "--ids: token id \(bad) is outside the vocabulary 0..<\(vocabularySize) of this model\(hint)")
+    }
+
+    private func runBatch(_ generator: T5Generator, options: GenerationOptions, seed: UInt64?,
+                          items: [(object: [String: Any], prompt: String)], folder: ModelFolder, exemplars: [CoTExemplar]?) async throws {
         if chainOfThought.reasons {
-            let mode = try chainOfThought.mode(folder: folder)
+            let mode = try chainOfThought.mode(folder: folder, exemplars: exemplars)
             for item in items {
                 let r = try await generator.reason(question: item.prompt, mode: mode, selfConsistency: chainOfThought.selfConsistency,
                                                    inputBudget: chainOfThought.inputBudget, options: options)
                 var out = item.object
-                out.merge(reasonedJSON(r, question: item.prompt, loadMs: nil)) { _, new in new }
+                out.merge(reasonedJSON(r, question: item.prompt, seed: seed, loadMs: nil)) { _, new in new }
                 writeOut(try jsonLine(out) + "\n")
             }
             return
@@ -149,7 +189,7 @@ struct GenerateCommand: AsyncParsableCommand {
             let results = try await generator.generate(prompts: slice.map(\.prompt), options: options)
             for (item, g) in zip(slice, results) {
                 var out = item.object
-                out.merge(generationJSON(g, prompt: item.prompt, loadMs: nil)) { _, new in new }
+                out.merge(generationJSON(g, prompt: item.prompt, seed: seed, loadMs: nil)) { _, new in new }
                 writeOut(try jsonLine(out) + "\n")
             }
         }
@@ -163,12 +203,13 @@ struct GenerateCommand: AsyncParsableCommand {
         return o
     }
 
-    private func generationJSON(_ g: Generation, prompt: String, loadMs: Double?) -> [String: Any] {
+    private func generationJSON(_ g: Generation, prompt: String, seed: UInt64?, loadMs: Double?) -> [String: Any] {
         var o: [String: Any] = [
             "prompt": prompt, "text": g.text, "ids": g.tokens, "finish_reason": g.finishReason.rawValue,
             "prompt_tokens": g.promptTokens, "generated_tokens": g.tokens.count, "timings": timingsJSON(g.timings, loadMs: loadMs),
         ]
         if let score = g.score { o["score"] = Double(score) }
+        if let seed { o["seed"] = seed }
         if g.sequences.count > 1 {
             o["sequences"] = g.sequences.map { s -> [String: Any] in
                 var e: [String: Any] = ["text": s.text, "ids": s.sequence.tokens, "finish_reason": s.sequence.finishReason.rawValue]
@@ -179,14 +220,19 @@ struct GenerateCommand: AsyncParsableCommand {
         return o
     }
 
-    private func reasonedJSON(_ r: ReasonedAnswer, question: String, loadMs: Double?) -> [String: Any] {
-        [
+    private func reasonedJSON(_ r: ReasonedAnswer, question: String, seed: UInt64?, loadMs: Double?) -> [String: Any] {
+        var o: [String: Any] = [
             "question": question, "prompt": r.prompt, "reasoning": r.reasoning, "answer": r.answer, "votes": r.votes,
             "paths": r.paths, "exemplars_used": r.exemplarsUsed, "prompt_tokens": r.promptTokens,
             "generated_tokens": r.generatedTokens, "timings": timingsJSON(r.timings, loadMs: loadMs),
         ]
+        if let seed { o["seed"] = seed }
+        return o
     }
 }
+
+/// Size of the shipped demo model's own vocabulary (Models/demo-t5), named when ids do not fit it.
+let demoVocabularySize = 475
 
 /// Parses "1,2,3" (spaces allowed) into token ids, naming the bad piece on failure.
 func parseIds(_ text: String) throws -> [Int] {

@@ -4,31 +4,34 @@ import Foundation
 import T5Engine
 
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "A Hugging Face T5 model folder (config.json + model.safetensors). Default: the demo model shipped in Models/.")
+    @Option(name: .long, help: "A Hugging Face T5 model folder (config.json + model.safetensors). Default: the demo model (installed beside t5, in $T5_DATA_DIR, or Models/demo-t5 of a checkout; README, \"Install\").",
+            completion: .directory)
     var model: String?
 
-    @Option(name: .long, help: "Threads for every matrix product: the engine's decode kernels and OpenBLAS (the encoder). Default: one per core.")
+    // `.unconditional` so that `--threads -1` reaches validate() (and its range message) instead of being
+    // read as an option name, which reports a missing value.
+    @Option(name: .long, parsing: .unconditional,
+            help: "Threads for every matrix product: the engine's decode kernels and OpenBLAS (the encoder), 1 to 1024. Default: one per core.",
+            transform: ModelOptions.parseThreads)
     var threads: Int?
 
-    func validate() throws {
-        if let threads, threads < 1 || threads > 1024 { throw ValidationError("--threads must be between 1 and 1024, got \(threads)") }
+    static let threadRange = 1...1024
+
+    static func parseThreads(_ text: String) throws -> Int {
+        guard let n = Int(text) else { throw ValidationError("a whole number between \(threadRange.lowerBound) and \(threadRange.upperBound) is expected") }
+        return n
     }
 
-    /// The folder to load: `--model`, else the shipped demo model found from the working directory or the executable.
+    func validate() throws {
+        if let threads, !Self.threadRange.contains(threads) {
+            throw ValidationError("--threads must be between \(Self.threadRange.lowerBound) and \(Self.threadRange.upperBound), got \(threads)")
+        }
+    }
+
+    /// The folder to load: `--model`, else the demo model, found by the rule in InstalledResources.swift.
     func directory() throws -> URL {
         if let model { return URL(fileURLWithPath: model) }
-        let relative = "Models/demo-t5"
-        var candidates = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(relative)]
-        // .build/<config>/t5 or .build/<triple>/<config>/t5 inside the package.
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<4 {
-            candidates.append(dir.appendingPathComponent(relative))
-            dir = dir.deletingLastPathComponent()
-        }
-        if let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0.appendingPathComponent("config.json").path) }) {
-            return found
-        }
-        throw ValidationError("no --model given and no shipped model found at \(relative); pass --model DIR")
+        return try InstalledResources.demoModel()
     }
 
     /// The runtime `--threads` asks for; OpenBLAS (process-wide) gets the same count.
@@ -40,7 +43,20 @@ struct ModelOptions: ParsableArguments {
 
     /// The model folder, read once: model, tokenizer (unless `tokenizer` is false), generation defaults, exemplars.
     func loadFolder(tokenizer: Bool = true) throws -> ModelFolder {
-        try ModelFolder(directory: directory(), runtime: runtime(), tokenizer: tokenizer)
+        let directory = try directory(), runtime = runtime()
+        // The standard vocabulary is looked up (by the CLI's rule) only for a model folder without tokenizer files.
+        var vocabulary: URL?
+        if tokenizer, ModelFolder.tokenizerFile(in: directory) == nil {
+            do {
+                vocabulary = try InstalledResources.standardVocabulary()
+            } catch {
+                // A broken or missing model folder is the error to report first; the model is memory-mapped, so
+                // reading it just for that is cheap.
+                _ = try ModelFolder(directory: directory, runtime: runtime, tokenizer: false)
+                throw error
+            }
+        }
+        return try ModelFolder(directory: directory, runtime: runtime, tokenizer: tokenizer, standardVocabulary: vocabulary)
     }
 
     func loadModel() throws -> T5Model {

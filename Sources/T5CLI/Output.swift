@@ -18,15 +18,66 @@ func writeOut(_ text: String) {
     FileHandle.standardOutput.write(Data(text.utf8))
 }
 
-/// The JSON objects of a JSON-lines file, with their 1-based line numbers; blank lines are skipped.
-/// `option` names the flag in errors ("--batch-file in.jsonl:3: …").
+/// The bytes of the file an option names; `-` is standard input. Reads through the file descriptor, so pipes,
+/// `/dev/stdin` and process substitutions work as well as regular files. Errors name the option and the reason.
+func readInputFile(_ path: String, option: String) throws -> Data {
+    if path == "-" { return FileHandle.standardInput.readDataToEndOfFile() }
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { throw InputError(message: "\(option) \(path): cannot read it: \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    var info = stat()
+    if fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
+        throw InputError(message: "\(option) \(path): is a directory, not a file")
+    }
+    var data = Data()
+    var buffer = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n == 0 { break }
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw InputError(message: "\(option) \(path): cannot read it: \(String(cString: strerror(errno)))")
+        }
+        data.append(contentsOf: buffer[0..<n])
+    }
+    return data
+}
+
+/// The UTF-8 text of the file an option names (`-` is standard input).
+func readInputText(_ path: String, option: String) throws -> String {
+    let data = try readInputFile(path, option: option)
+    guard let text = String(data: data, encoding: .utf8) else { throw InputError(message: "\(option) \(path): not UTF-8 text") }
+    return text
+}
+
+/// Whether a prompt has nothing to say: empty, or only whitespace and newlines.
+func isBlankPrompt(_ text: String) -> Bool {
+    text.allSatisfy { $0.isWhitespace || $0 == "\u{FEFF}" }
+}
+
+/// Refuses a blank prompt; `what` names it ("the prompt argument", "--batch-file in.jsonl:3: the prompt").
+func requirePrompt(_ text: String, what: String) throws {
+    guard isBlankPrompt(text) else { return }
+    throw InputError(message: "\(what) is empty (or only whitespace): there is nothing to generate from")
+}
+
+/// Refuses two options that would both read standard input: the first would leave nothing for the second.
+/// `readers` pairs each option with whether it reads standard input.
+func requireOneStandardInputReader(_ readers: [(option: String, readsStdin: Bool)]) throws {
+    let names = readers.filter(\.readsStdin).map(\.option)
+    guard names.count > 1 else { return }
+    throw ValidationError("\(names.joined(separator: " and ")) would \(names.count == 2 ? "both" : "all") read standard input; only one of them can be '-'")
+}
+
+/// The JSON objects of a JSON-lines file (`-` is standard input), with their 1-based line numbers; blank lines are
+/// skipped. `option` names the flag in errors ("--batch-file in.jsonl:3: …").
 func readJSONLines(_ path: String, option: String) throws -> [(line: Int, object: [String: Any])] {
-    guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("\(option) \(path): cannot read it") }
+    let data = try readInputFile(path, option: option)
     var out: [(Int, [String: Any])] = []
     for (n, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { continue }
         guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
-            throw ValidationError("\(option) \(path):\(n + 1): not a JSON object")
+            throw InputError(message: "\(option) \(path):\(n + 1): not a JSON object")
         }
         out.append((n + 1, object))
     }

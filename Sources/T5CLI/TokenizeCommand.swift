@@ -9,9 +9,10 @@ struct TokenizeCommand: AsyncParsableCommand {
         commandName: "tokenize",
         abstract: "Turn text into T5 token ids.",
         discussion: """
-            Prints the ids of TEXT on one line, comma-separated without spaces, ending with </s> (1):
+            Prints the ids of TEXT on one line, comma-separated without spaces, ending with </s> (1), \
+            ready for `t5 generate --ids`. With the standard T5 vocabulary (any t5 / flan-t5 folder's):
 
-              $ t5 tokenize "translate English to German: The house is wonderful."
+              $ t5 tokenize --tokenizer flan-t5-small "translate English to German: The house is wonderful."
               13959,1566,12,2968,10,37,629,19,1627,5,1
 
             --jsonl reads JSON objects with a "text" field from stdin, one per line, and writes each \
@@ -21,12 +22,19 @@ struct TokenizeCommand: AsyncParsableCommand {
             --bench FILE encodes every line of FILE on one thread (after a warm-up pass) and prints \
             one JSON object with MB/s by wall clock and by thread CPU time.
 
-            Without --tokenizer the bundled standard T5 / Flan-T5 vocabulary is used.
+            Without --tokenizer, the tokenizer of the model `t5 generate` would load is used: --model DIR, \
+            else the demo model; its tokenizer.json, else its spiece.model, else the standard T5 / Flan-T5 \
+            vocabulary (found beside t5, in PREFIX/share/swift-t5, in $T5_DATA_DIR or in a checkout).
             """
     )
 
-    @Option(name: .long, help: "A tokenizer.json, a spiece.model, or a model directory holding either (tokenizer.json preferred).")
+    @Option(name: .long, help: "A tokenizer.json, a spiece.model, or a model directory holding either (tokenizer.json preferred).",
+            completion: .file())
     var tokenizer: String?
+
+    @Option(name: .long, help: "Use this model folder's tokenizer. Default: the model `t5 generate` uses (the demo model).",
+            completion: .directory)
+    var model: String?
 
     @Flag(name: .long, help: "Read JSON lines with a \"text\" field on stdin; write them back with \"ids\" and \"decoded\" added.")
     var jsonl = false
@@ -50,11 +58,20 @@ struct TokenizeCommand: AsyncParsableCommand {
         let modes = [text != nil, jsonl, bench != nil].filter { $0 }.count
         if modes != 1 { throw ValidationError("Give exactly one of TEXT, --jsonl or --bench FILE.") }
         if repeats < 1 { throw ValidationError("--repeats must be at least 1.") }
+        if tokenizer != nil, model != nil { throw ValidationError("Give --tokenizer or --model, not both.") }
+    }
+
+    /// `--tokenizer`, else the tokenizer file of `--model` or of the default model (as `t5 generate` loads it), so that
+    /// `t5 tokenize TEXT` feeds `t5 generate --ids` the ids its model expects.
+    func tokenizerSource() throws -> URL {
+        if let tokenizer { return URL(fileURLWithPath: tokenizer) }
+        let directory = try model.map { URL(fileURLWithPath: $0) } ?? InstalledResources.demoModel()
+        return try InstalledResources.tokenizerSource(forModel: directory)
     }
 
     func run() async throws {
         let loadStart = DispatchTime.now()
-        let tok = try tokenizer.map { try T5Tokenizer(contentsOf: URL(fileURLWithPath: $0)) } ?? T5Tokenizer.standard()
+        let tok = try T5Tokenizer(contentsOf: tokenizerSource())
         let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart.uptimeNanoseconds) / 1e9
         if let text {
             let ids = tok.encode(text, addEOS: !noEos)

@@ -66,4 +66,40 @@ import Testing
             return false
         }
     }
+
+    // MARK: Self-consistency defaults, shared by the library and the CLI
+
+    @Test func selfConsistencyDefaultsAreWangEtAl() {
+        var o = GenerationOptions(); o.maxNewTokens = 9; o.seed = 5
+        let d = o.withSelfConsistencyDefaults()
+        #expect(GenerationOptions.selfConsistencyTemperature == 0.7 && GenerationOptions.selfConsistencyTopK == 40)
+        #expect(d.temperature == 0.7 && d.topK == 40)
+        #expect(d.maxNewTokens == 9 && d.seed == 5 && d.doSample == o.doSample)
+    }
+
+    /// `reason` without options samples self-consistency paths at the shared defaults, not at the plain
+    /// defaults (temperature 1, top-k 50) it used before.
+    @Test func reasonWithoutOptionsUsesTheSelfConsistencyDefaults() async throws {
+        var defaults = GenerationOptions(); defaults.maxNewTokens = 12; defaults.seed = 11
+        let g = T5Generator(model: try Fixtures.model("v11-gated"), tokenizer: ByteTokenizer(), defaultOptions: defaults)
+        let implicit = try await g.reason(question: "2+2?", mode: .zeroShot(.default), selfConsistency: 3)
+        let shared = try await g.reason(question: "2+2?", mode: .zeroShot(.default), selfConsistency: 3,
+                                        options: defaults.withSelfConsistencyDefaults())
+        let plain = try await g.reason(question: "2+2?", mode: .zeroShot(.default), selfConsistency: 3, options: defaults)
+        #expect(implicit.paths.count == 3)
+        #expect(implicit.paths == shared.paths)
+        #expect(implicit.paths != plain.paths)
+    }
+
+    @Test func reasonRefusesAnEmptyQuestion() async throws {
+        let g = T5Generator(model: try Fixtures.model("v11-gated"), tokenizer: ByteTokenizer())
+        for question in ["", "  \n\t"] {
+            await #expect {
+                _ = try await g.reason(question: question, mode: .zeroShot(.default))
+            } throws: { error in
+                guard case GenerationError.invalidOption(let name, _, let reason) = error else { return false }
+                return name == "question" && reason.contains("empty")
+            }
+        }
+    }
 }

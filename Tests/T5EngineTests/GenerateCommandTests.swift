@@ -29,6 +29,8 @@ import Testing
             (["generate", "--model", "/nonexistent/model", "--ids", "1"], "no such model folder"),
             (["generate", "--model", modelPath, "--ids", "1,x,3"], "'x' is not a token id"),
             (["generate", "--model", modelPath, "--ids", "1", "--max-new-tokens=-3"], "--max-new-tokens -3: must be >= 0"),
+            (["generate", "--model", modelPath, "--ids", "1", "--max-new-tokens", "-3"], "--max-new-tokens -3: must be >= 0"),
+            (["generate", "--model", modelPath, "--ids", "5,512,1"], "token id 512 is outside the vocabulary 0..<512 of this model"),
             (["generate", "--model", modelPath, "--ids", "5,99999,1"], "token id 99999 is outside the vocabulary"),
         ]
         for (args, message) in cases {

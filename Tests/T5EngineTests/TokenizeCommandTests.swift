@@ -3,16 +3,20 @@ import Foundation
 import Testing
 
 @Suite struct TokenizeCommandTests {
+    /// The standard T5 vocabulary; without --tokenizer, `t5 tokenize` uses the default model's (InstallAndVersionTests).
+    static let standard = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Sources/T5Tokenizers/Resources/t5-tokenizer/spiece.model").path
+
     @Test func printsTheIdsTransformersGives() throws {
         // The ids T5TokenizerFast gives for the T5 paper's example (as in TokenizerLoadingTests.standardVocabulary).
-        let r = try CLI.run(["tokenize", "translate English to German: The house is wonderful."])
+        let r = try CLI.run(["tokenize", "--tokenizer", Self.standard, "translate English to German: The house is wonderful."])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout == "13959,1566,12,2968,10,37,629,19,1627,5,1\n")
     }
 
     @Test func jsonlAddsIdsAndDecodedKeepingOtherFields() throws {
         let input = #"{"text":"Hello world","id":7}"# + "\n" + #"{"text":"<extra_id_0> x"}"# + "\n"
-        let r = try CLI.run(["tokenize", "--jsonl"], stdin: input)
+        let r = try CLI.run(["tokenize", "--tokenizer", Self.standard, "--jsonl"], stdin: input)
         #expect(r.status == 0, "\(r.stderr)")
         let lines = r.stdout.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
         #expect(lines.count == 2)

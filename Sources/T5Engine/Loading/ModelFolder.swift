@@ -10,7 +10,8 @@ public struct ModelFolder: Sendable {
     public let model: T5Model
     /// nil only when loaded with `tokenizer: false` (token ids in and out need none).
     public let tokenizer: T5Tokenizer?
-    /// Where the tokenizer came from: a file of the folder, or nil for the standard T5 vocabulary.
+    /// Where the tokenizer came from: a file of the folder, or nil for the standard T5 vocabulary (`standardVocabulary`
+    /// when one was given, else the library's bundled copy).
     public let tokenizerFile: URL?
     /// `generation_config.json` applied to `GenerationOptions()`; the plain defaults when the folder has none.
     public let generationDefaults: GenerationOptions
@@ -19,15 +20,20 @@ public struct ModelFolder: Sendable {
 
     /// Reads the folder. Every file read is validated here, so a bad one is reported at load time, naming the file.
     /// `tokenizer: false` skips the tokenizer, for callers that work in token ids only.
-    public init(directory: URL, memoryLimitBytes: Int = 8 << 30, runtime: T5Runtime = .shared, tokenizer loadTokenizer: Bool = true) throws {
+    /// `standardVocabulary` is the `spiece.model` (or `tokenizer.json`) used when the folder has no tokenizer files; nil
+    /// uses `T5Tokenizer.standard()`, the copy bundled with the T5Tokenizers module. The library looks in no
+    /// environment variable: a program that installs the vocabulary elsewhere (as the `t5` command does) passes it here.
+    public init(directory: URL, memoryLimitBytes: Int = 8 << 30, runtime: T5Runtime = .shared, tokenizer loadTokenizer: Bool = true,
+                standardVocabulary: URL? = nil) throws {
         self.directory = directory
         model = try T5Model(directory: directory, memoryLimitBytes: memoryLimitBytes, runtime: runtime)
         tokenizerFile = Self.tokenizerFile(in: directory)
         if loadTokenizer {
-            let tokenizer = try tokenizerFile.map { try T5Tokenizer(contentsOf: $0) } ?? T5Tokenizer.standard()
+            let source = tokenizerFile ?? standardVocabulary
+            let tokenizer = try source.map { try T5Tokenizer(contentsOf: $0) } ?? T5Tokenizer.standard()
             // A tokenizer whose ids do not fit the model would read outside the embedding table.
             guard tokenizer.vocabularySize <= model.config.vocabSize else {
-                throw ConfigError.tokenizerMismatch(path: (tokenizerFile ?? directory).path,
+                throw ConfigError.tokenizerMismatch(path: (source ?? directory).path,
                                                     tokenizerIds: tokenizer.vocabularySize, vocabSize: model.config.vocabSize)
             }
             self.tokenizer = tokenizer

@@ -63,14 +63,20 @@ public final class T5Generator: Sendable {
     }
 
     /// Answers a question with chain-of-thought prompting; with `selfConsistency` K > 1, samples K reasoning
-    /// paths and returns the majority answer (Wang et al. 2022). Sampling options come from `options`.
+    /// paths and returns the majority answer (Wang et al. 2022). Sampling options come from `options`; without
+    /// them, K > 1 samples the default options at `GenerationOptions.withSelfConsistencyDefaults()` (temperature
+    /// 0.7, top-k 40), as the `t5` command does. An empty or whitespace-only question is refused.
     public func reason(question: String, mode: CoTMode, selfConsistency: Int = 1, inputBudget: Int = 512,
                        options: GenerationOptions? = nil) async throws -> ReasonedAnswer {
         guard selfConsistency >= 1 else {
             throw GenerationError.invalidOption(name: "selfConsistency", value: "\(selfConsistency)", reason: "must be >= 1")
         }
+        guard !question.allSatisfy({ $0.isWhitespace }) else {
+            throw GenerationError.invalidOption(name: "question", value: question.debugDescription,
+                                                reason: "is empty; there is nothing to reason about")
+        }
         let (prompt, used) = try cotPrompt(question: question, mode: mode, inputBudget: inputBudget)
-        var o = options ?? defaultOptions
+        var o = options ?? (selfConsistency > 1 ? defaultOptions.withSelfConsistencyDefaults() : defaultOptions)
         if selfConsistency > 1 {
             o.doSample = true
             o.numBeams = 1

@@ -44,6 +44,21 @@ public struct GenerationOptions: Sendable, Equatable {
 
     public init() {}
 
+    /// Sampling temperature of self-consistency's reasoning paths (Wang et al. 2022, "Self-Consistency Improves Chain
+    /// of Thought Reasoning in Language Models": T = 0.7 with top-k 40). The CLI and `T5Generator.reason` share it.
+    public static let selfConsistencyTemperature: Float = 0.7
+    /// Top-k of self-consistency's reasoning paths (Wang et al. 2022).
+    public static let selfConsistencyTopK = 40
+
+    /// These options with self-consistency's sampling defaults: temperature 0.7 and top-k 40 (Wang et al. 2022).
+    /// Everything else, sampling and the number of paths included, is left to the caller (`reason` sets those).
+    public func withSelfConsistencyDefaults() -> GenerationOptions {
+        var o = self
+        o.temperature = Self.selfConsistencyTemperature
+        o.topK = Self.selfConsistencyTopK
+        return o
+    }
+
     /// Largest `maxNewTokens` accepted; far beyond anything T5 was trained for, small enough to size caches.
     public static let maxNewTokensLimit = 1 << 20
 

@@ -21,13 +21,56 @@ public enum SystemInfo {
     }
 
 
-    /// The `-target-cpu` the engine was compiled for (`T5_TARGET_CPU` at build time), or "baseline".
+    /// The `-target-cpu` the engine was compiled for. Swift has no `#if` on target features, so the build says it with
+    /// a define: `T5_TARGET_CPU_HASWELL` (Scripts/install.sh: `-target-cpu haswell`, AVX2 + FMA), or
+    /// `T5_TARGET_CPU_SET` alone (`T5_TARGET_CPU=NAME` in Package.swift, name not recorded).
     public static var simdTarget: String {
-        #if T5_TARGET_CPU_SET
+        #if arch(x86_64)
+        #if T5_TARGET_CPU_HASWELL
+        return "haswell (AVX2, FMA)"
+        #elseif T5_TARGET_CPU_SET
         return "custom (T5_TARGET_CPU)"
         #else
-        return "baseline x86-64"
+        return "baseline x86-64 (SSE2)"
         #endif
+        #elseif arch(arm64)
+        return "baseline arm64 (NEON)"
+        #else
+        return "baseline"
+        #endif
+    }
+
+    /// CPU features the build requires (by its `-target-cpu`, as far as `simdTarget` knows it) that /proc/cpuinfo
+    /// does not list: a non-empty answer means the first vector instruction will be an illegal instruction.
+    public static var missingCPUFeatures: [String] {
+        #if arch(x86_64) && T5_TARGET_CPU_HASWELL
+        let required = ["avx", "avx2", "fma", "f16c", "bmi1", "bmi2", "movbe", "popcnt", "abm"]
+        #else
+        let required: [String] = []
+        #endif
+        guard !required.isEmpty, let text = procFile("/proc/cpuinfo"),
+              let flagsLine = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
+        let flags = Set(flagsLine.split(separator: " ").map(String.init))
+        return required.filter { !flags.contains($0) }
+    }
+
+    /// How the Swift runtime is linked: "static" when no libswiftCore.so is mapped into this process, else
+    /// "dynamic (DIR)" with the folder it was loaded from.
+    public static var swiftRuntimeLinkage: String {
+        guard let maps = procFile("/proc/self/maps") else { return "unknown" }
+        for line in maps.split(separator: "\n") where line.hasSuffix("/libswiftCore.so") {
+            guard let slash = line.firstIndex(of: "/") else { continue }
+            let path = String(line[slash...])
+            return "dynamic (\((path as NSString).deletingLastPathComponent))"
+        }
+        return "static"
+    }
+
+    /// A /proc file read to its end: `String(contentsOfFile:)` trusts the reported size and stops after one page.
+    private static func procFile(_ path: String) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        return (try? handle.readToEnd()).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Peak resident set size of this process (VmHWM), in bytes; 0 if unknown.

@@ -14,7 +14,7 @@ public enum RequestError: Error, Equatable, CustomStringConvertible {
         case .emptyBatch: return "the batch holds no prompt"
         case .emptyPrompt(let row): return "prompt \(row) is empty (it needs at least one token, e.g. EOS)"
         case .tokenOutOfRange(let row, let position, let id, let vocab):
-            return "prompt \(row), position \(position): token id \(id) is outside the vocabulary 0..<\(vocab)"
+            return "prompt \(row), position \(position): token id \(id) is outside the vocabulary 0..<\(vocab) of this model (its config.json vocab_size)"
         case .tooLarge(let bytes, let limit, let what):
             return "\(what) would need \(bytes / 1_048_576) MiB of working memory, over the limit of \(limit / 1_048_576) MiB"
         case .stepLimitReached(let limit): return "decoding already ran the \(limit) steps this session was sized for"
