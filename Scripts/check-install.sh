@@ -62,7 +62,8 @@ bash -n "$prefix/share/bash-completion/completions/t5" || fail "the bash complet
 (source "$prefix/share/bash-completion/completions/t5" && complete -p t5 >/dev/null) || fail "the bash completion registers nothing"
 
 echo "== uninstall"
-bash "$root/Scripts/uninstall.sh" --prefix "$prefix"
+# The installed copy, without --prefix: removal must work once the clone is gone.
+(cd "$elsewhere" && env -i PATH=/usr/bin:/bin bash "$prefix/share/swift-t5/uninstall.sh")
 left=$(find "$prefix" -mindepth 1)
 [ -z "$left" ] || fail "uninstall left: $left"
 echo "check-install: OK: install, run from elsewhere, static Swift runtime, completions, uninstall ($((SECONDS - start)) s)"

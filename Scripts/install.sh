@@ -4,6 +4,7 @@
 #   PREFIX/share/swift-t5/demo-t5/                        the demo model (Models/demo-t5)
 #   PREFIX/share/swift-t5/spiece.model                    the standard T5 vocabulary
 #   PREFIX/share/swift-t5/install-manifest.txt            what was installed, for Scripts/uninstall.sh
+#   PREFIX/share/swift-t5/uninstall.sh                    a copy of Scripts/uninstall.sh (removal without a clone)
 #   PREFIX/share/bash-completion/completions/t5           shell completions (`t5 --generate-completion-script SHELL`)
 #   PREFIX/share/zsh/site-functions/_t5
 #   PREFIX/share/fish/vendor_completions.d/t5.fish
@@ -96,6 +97,8 @@ while IFS= read -r -d '' file; do
     put 644 "$file" "$share/demo-t5/${file#"$demo/"}"
 done < <(find "$demo" -type f -print0 | sort -z)
 put 644 "$root/Sources/T5Tokenizers/Resources/t5-tokenizer/spiece.model" "$share/spiece.model"
+# A copy of the uninstaller beside the manifest, so removal needs no clone: PREFIX/share/swift-t5/uninstall.sh.
+put 755 "$root/Scripts/uninstall.sh" "$share/uninstall.sh"
 
 completions=$(mktemp -d)
 trap 'rm -rf "$completions"' EXIT

@@ -3,11 +3,15 @@
 # PREFIX/share/swift-t5/install-manifest.txt, then the directories that install created, if they are empty.
 #
 # Usage: Scripts/uninstall.sh [--prefix DIR]   (default /usr/local)
+#        PREFIX/share/swift-t5/uninstall.sh     (the installed copy: PREFIX is where it sits)
 set -euo pipefail
 
 die() { echo "uninstall.sh: error: $*" >&2; exit 2; }
 
 prefix=/usr/local
+# The installed copy sits beside the manifest, two levels below its prefix.
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+[ ! -f "$here/install-manifest.txt" ] || prefix=$(realpath -m -- "$here/../..")
 while [ $# -gt 0 ]; do
     case "$1" in
         --prefix) [ $# -ge 2 ] || die "--prefix needs a directory"; prefix=$2; shift 2 ;;

@@ -45,6 +45,12 @@ import T5Engine
         #expect(swapped.stderr == "t5: error: unknown subcommand 'tokneize'; did you mean 'tokenize'?\n")
     }
 
+    @Test func aMistypedFlagGetsTheClosestOne() throws {
+        let r = try CLI.run(["generate", "--max-new-token", "3", "hi"])
+        #expect(r.status != 0 && r.stdout.isEmpty)
+        #expect(r.stderr == "t5: error: Unknown option '--max-new-token'. Did you mean '--max-new-tokens'?\n")
+    }
+
     @Test func aFarOffWordGetsNoSuggestionButTheList() throws {
         let r = try CLI.run(["xyzzy"])
         #expect(r.status != 0 && r.stdout.isEmpty)
