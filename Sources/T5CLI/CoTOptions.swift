@@ -45,25 +45,10 @@ struct CoTOptions: ParsableArguments {
     func readExemplars() throws -> [CoTExemplar]? {
         guard let path = exemplars, cot == .fewShot else { return nil }
         let data = try readInputFile(path, option: "--exemplars")
-        // CoTExemplar reads files; a pipe or standard input is handed over through a private temporary copy.
-        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("t5-exemplars-\(getpid())-\(UUID().uuidString).jsonl")
         do {
-            try data.write(to: copy)
-        } catch {
-            throw InputError(message: "--exemplars \(path): cannot copy it for reading: \(error.localizedDescription)")
-        }
-        defer { try? FileManager.default.removeItem(at: copy) }
-        do {
-            return try CoTExemplar.load(from: copy)
+            return try CoTExemplar.parse(data, path: path)
         } catch let error as CoTError {
-            let shown: CoTError
-            switch error {
-            case .unreadableExemplars(_, let reason): shown = .unreadableExemplars(path: path, reason: reason)
-            case .badExemplar(_, let line, let reason): shown = .badExemplar(path: path, line: line, reason: reason)
-            case .noExemplars: shown = .noExemplars(path: path)
-            case .questionTooLong: shown = error
-            }
-            throw InputError(message: "--exemplars \(shown)")
+            throw InputError(message: "--exemplars \(error)")
         }
     }
 

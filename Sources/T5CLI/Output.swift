@@ -29,18 +29,11 @@ func readInputFile(_ path: String, option: String) throws -> Data {
     if fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
         throw InputError(message: "\(option) \(path): is a directory, not a file")
     }
-    var data = Data()
-    var buffer = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n == 0 { break }
-        if n < 0 {
-            if errno == EINTR { continue }
-            throw InputError(message: "\(option) \(path): cannot read it: \(String(cString: strerror(errno)))")
-        }
-        data.append(contentsOf: buffer[0..<n])
+    do {
+        return try FileHandle(fileDescriptor: fd, closeOnDealloc: false).readToEnd() ?? Data()
+    } catch {
+        throw InputError(message: "\(option) \(path): cannot read it: \(error.localizedDescription)")
     }
-    return data
 }
 
 /// The UTF-8 text of the file an option names (`-` is standard input).

@@ -165,22 +165,9 @@ import T5Engine
 
     /// Runs `binary` with `directory` as the working directory and T5_DATA_DIR set to `dataDirectory` (or unset).
     static func run(_ binary: URL, _ arguments: [String], in directory: URL, dataDirectory: URL?) throws -> CLIResult {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
         var environment = ProcessInfo.processInfo.environment
         environment["T5_DATA_DIR"] = dataDirectory?.path
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CLIResult(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                         stderr: String(decoding: e, as: UTF8.self))
+        return try runProcess(binary, arguments, in: directory, environment: environment)
     }
 
     @Test func aCopiedBinaryFindsTheDemoModelThroughT5DataDir() throws {

@@ -44,19 +44,7 @@ import Testing
         }
         let script = "set -o pipefail; t5() { \"\(t5)\" \"$@\"; }; "
             + line.replacingOccurrences(of: ".build/release/t5 ", with: "t5 ")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-c", script]
-        process.currentDirectoryURL = root
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CLIResult(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                         stderr: String(decoding: e, as: UTF8.self))
+        return try runProcess(URL(fileURLWithPath: "/bin/bash"), ["-c", script], in: root)
     }
 
     @Test func theReadmeHasCommandLinesToRun() throws {

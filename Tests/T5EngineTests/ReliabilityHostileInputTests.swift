@@ -214,19 +214,3 @@ func peakResidentBytes() -> Int {
     return usage.ru_maxrss * 1024
 }
 
-/// Runs any executable (CLI.run only runs `t5`), collecting both outputs.
-func runProcess(_ executable: URL, _ arguments: [String]) throws -> CLIResult {
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return CLIResult(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                     stderr: String(decoding: e, as: UTF8.self))
-}

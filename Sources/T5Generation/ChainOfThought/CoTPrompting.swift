@@ -45,9 +45,14 @@ public struct CoTExemplar: Sendable, Equatable, Codable {
         do { data = try Data(contentsOf: url) } catch {
             throw CoTError.unreadableExemplars(path: url.path, reason: error.localizedDescription)
         }
+        return try parse(data, path: url.path)
+    }
+
+    /// Exemplars from the bytes of a JSON array or JSON lines (read from a pipe, say); `path` names them in errors.
+    public static func parse(_ data: Data, path: String) throws -> [CoTExemplar] {
         let decoder = JSONDecoder()
         if let array = try? decoder.decode([CoTExemplar].self, from: data) {
-            guard !array.isEmpty else { throw CoTError.noExemplars(path: url.path) }
+            guard !array.isEmpty else { throw CoTError.noExemplars(path: path) }
             return array
         }
         var result: [CoTExemplar] = []
@@ -57,10 +62,10 @@ public struct CoTExemplar: Sendable, Equatable, Codable {
             do {
                 result.append(try decoder.decode(CoTExemplar.self, from: Data(trimmed)))
             } catch {
-                throw CoTError.badExemplar(path: url.path, line: n + 1, reason: "\(error)")
+                throw CoTError.badExemplar(path: path, line: n + 1, reason: "\(error)")
             }
         }
-        guard !result.isEmpty else { throw CoTError.noExemplars(path: url.path) }
+        guard !result.isEmpty else { throw CoTError.noExemplars(path: path) }
         return result
     }
 }

@@ -23,8 +23,6 @@ public final class DecodingSession {
     private var logitsRow: [Int]
     /// Free slots, the lowest last (taken first).
     private var free: [Int]
-    /// Steps this session has run.
-    public private(set) var stepsTaken = 0
 
     /// An empty session: rows join with `join(_:prompt:rows:)`. `maxPromptLength` sizes the attention scratch up
     /// front (a longer prompt joining later grows it). Throws if the session would exceed `model.memoryLimitBytes`.
@@ -129,8 +127,8 @@ public final class DecodingSession {
 
     // MARK: Steps
 
-    /// Steps taken so far (for a session whose rows all started together: each row's position).
-    public var step: Int { stepsTaken }
+    /// Steps this session has run (for a session whose rows all started together: each row's position).
+    public private(set) var step = 0
 
     /// Feeds `tokens[i]` to row `rows[i]` and computes the next-token logits of every row.
     public func step(_ tokens: [Int]) throws {
@@ -153,7 +151,7 @@ public final class DecodingSession {
         }
         state.batch = batch
         tokens.withUnsafeBufferPointer { model.decoderStep($0.baseAddress!, state) }
-        stepsTaken += 1
+        step += 1
     }
 
     /// Row `rows[i]` continues from what row `sources[i]` has seen so far (beam search keeps its best beams).

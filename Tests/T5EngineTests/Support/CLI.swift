@@ -7,6 +7,27 @@ struct CLIResult {
     let stderr: String
 }
 
+/// Runs any executable (CLI.run only runs `t5`), collecting both outputs; optionally in another working directory
+/// or with another environment (nil: this process's).
+func runProcess(_ executable: URL, _ arguments: [String], in directory: URL? = nil,
+                environment: [String: String]? = nil) throws -> CLIResult {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    if let directory { process.currentDirectoryURL = directory }
+    if let environment { process.environment = environment }
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return CLIResult(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                     stderr: String(decoding: e, as: UTF8.self))
+}
+
 enum CLI {
     /// `swift test` builds every product into the folder that holds the test bundle.
     static func executable(_ name: String = "t5") -> URL {
