@@ -1,4 +1,4 @@
-// The token-level generation entry point: options checked, then the strategy they ask for.
+// The token-level generation entry point: options checked, then one request decoder over its own session.
 import T5Modeling
 
 extension T5Model {
@@ -15,7 +15,25 @@ extension T5Model {
                 Array(repeating: GeneratedSequence(tokens: [], finishReason: .length, score: nil), count: options.numReturnSequences)
             }
         }
-        return try options.searchStrategy().run(model: self, prompts: prompts, hooks: hooks)
+        let decoder = options.makeDecoder(promptCount: prompts.count, hooks: hooks, eos: options.eosTokenId ?? config.eosTokenId)
+        let reorderable = options.numBeams > 1
+        try requireDecodingMemory(prompts: prompts, rowsPerPrompt: decoder.rowsNeeded / prompts.count,
+                                  maxSteps: options.maxNewTokens, reorderable: reorderable)
+        let encoded = try encodeForDecoding(prompts: prompts)
+        let session = try DecodingSession(model: self, capacity: decoder.rowsNeeded, maxSteps: options.maxNewTokens,
+                                          maxPromptLength: encoded.lengths.max() ?? 0, reorderable: reorderable)
+        let loop = SharedDecodingLoop(session: session)
+        let id = try loop.add(decoder, encoded: encoded)
+        while true {
+            if hooks.isCancelled?() == true { return try loop.cancel(request: id) }
+            for event in try loop.step() {
+                switch event {
+                case .tokens: continue
+                case .finished(_, let sequences): return sequences
+                case .failed(_, let error): throw error
+                }
+            }
+        }
     }
 
     /// Greedy generation; each prompt's new tokens, ending with EOS when one was produced.

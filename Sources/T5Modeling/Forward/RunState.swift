@@ -132,7 +132,8 @@ final class DecoderState {
     }
 
     /// Slot `targets[i]` continues from what slot `sources[i]` has seen so far (beam search keeps its best beams).
-    /// Slots not in `targets` lose their cache: only the rows of the next step are kept.
+    /// Slots not in `targets` keep their caches (other requests' rows). Targets are distinct; a source may also be
+    /// a target, so sources are first copied aside.
     func reorder(targets: [Int], sources: [Int], innerDim inner: Int) {
         if spareK.isEmpty {
             spareK = selfK.map { FloatBuffer(count: $0.count) }
@@ -140,16 +141,20 @@ final class DecoderState {
         }
         let rowFloats = maxSteps * inner
         let positions = sources.map { position[$0] }
+        let moved = targets.indices.filter { targets[$0] != sources[$0] }
         for l in 0..<selfK.count {
-            for (target, source) in zip(targets, sources) {
-                let used = position[source] * inner
-                (spareK[l].pointer + target * rowFloats).update(from: selfK[l].pointer + source * rowFloats, count: used)
-                (spareV[l].pointer + target * rowFloats).update(from: selfV[l].pointer + source * rowFloats, count: used)
+            for i in moved {
+                let used = positions[i] * inner, from = sources[i] * rowFloats, to = targets[i] * rowFloats
+                (spareK[l].pointer + to).update(from: selfK[l].pointer + from, count: used)
+                (spareV[l].pointer + to).update(from: selfV[l].pointer + from, count: used)
+            }
+            for i in moved {
+                let used = positions[i] * inner, at = targets[i] * rowFloats
+                (selfK[l].pointer + at).update(from: spareK[l].pointer + at, count: used)
+                (selfV[l].pointer + at).update(from: spareV[l].pointer + at, count: used)
             }
         }
         for (target, p) in zip(targets, positions) { position[target] = p }
-        swap(&selfK, &spareK)
-        swap(&selfV, &spareV)
     }
 
     /// Bytes `init` (and one `reorder`, when `reorderable`) would allocate for a session of `capacity` rows whose

@@ -40,14 +40,9 @@ public final class DecodingSession {
     public convenience init(model: T5Model, prompts: [[Int]], maxSteps: Int, rowsPerPrompt: Int = 1, reorderable: Bool = false) throws {
         try model.validate(prompts: prompts)
         try Self.check(capacity: rowsPerPrompt, maxSteps: maxSteps, capacityName: "rowsPerPrompt")
-        let c = model.config
-        let p = PromptBatch(prompts, padId: c.padTokenId)
-        let (batch, overflow) = p.batch.multipliedReportingOverflow(by: rowsPerPrompt)
-        let bytes = EncoderState.bytes(config: c, rows: p.batch * p.length, length: p.length, gated: model.isGated)
-            + DecoderState.bytes(config: c, batch: overflow ? Int.max : batch, prompts: p.batch, maxSteps: maxSteps,
-                                 encoderLength: p.length, gated: model.isGated, reorderable: reorderable)
-        try model.requireMemory(bytes, for: "\(p.batch) prompt(s) of up to \(p.length) tokens × \(rowsPerPrompt) row(s) with \(maxSteps) decoder steps")
-        self.init(unchecked: model, capacity: batch, maxSteps: maxSteps, encoderLength: p.length, reorderable: reorderable)
+        try model.requireDecodingMemory(prompts: prompts, rowsPerPrompt: rowsPerPrompt, maxSteps: maxSteps, reorderable: reorderable)
+        let p = PromptBatch(prompts, padId: model.config.padTokenId)
+        self.init(unchecked: model, capacity: p.batch * rowsPerPrompt, maxSteps: maxSteps, encoderLength: p.length, reorderable: reorderable)
         let encoded = EncodedPrompts(model: model, p)
         for index in 0..<p.batch { _ = try join(encoded, prompt: index, rows: rowsPerPrompt) }
     }
@@ -157,15 +152,27 @@ public final class DecodingSession {
     /// Row `rows[i]` continues from what row `sources[i]` has seen so far (beam search keeps its best beams).
     /// Each source must read the same prompt as the row it replaces.
     public func reorder(rows sources: [Int]) throws {
-        guard sources.count == rows.count,
-              zip(rows, sources).allSatisfy({ target, source in
-                  guard source >= 0 && source < capacity, let s = prompt[source], let t = prompt[target] else { return false }
+        guard sources.count == rows.count else {
+            throw RequestError.invalidArgument(name: "rows", value: "\(sources.count) sources", reason: "expected one per row (\(rows.count))")
+        }
+        try reorder(rows, from: sources)
+    }
+
+    /// Row `targets[i]` continues from what row `sources[i]` has seen so far; rows not in `targets` keep their
+    /// caches, so one request's beams can be reordered while other requests share the session.
+    /// Each source must be a row reading the same prompt as its target; targets must be distinct.
+    public func reorder(_ targets: [Int], from sources: [Int]) throws {
+        guard targets.count == sources.count, Set(targets).count == targets.count,
+              zip(targets, sources).allSatisfy({ target, source in
+                  guard source >= 0 && source < capacity, target >= 0 && target < capacity,
+                        let s = prompt[source], let t = prompt[target] else { return false }
                   return s.encoded === t.encoded && s.index == t.index
               })
         else {
-            throw RequestError.invalidArgument(name: "rows", value: "\(sources)", reason: "each row must come from a row of the same prompt")
+            throw RequestError.invalidArgument(name: "rows", value: "\(targets) from \(sources)",
+                                               reason: "each target must be a distinct row continuing a row of the same prompt")
         }
-        state.reorder(targets: rows, sources: sources, innerDim: model.config.innerDim)
+        state.reorder(targets: targets, sources: sources, innerDim: model.config.innerDim)
     }
 
     // MARK: Logits
@@ -188,5 +195,18 @@ public final class DecodingSession {
     private func logitsIndex(_ id: Int) -> Int {
         precondition(id >= 0 && id < capacity && logitsRow[id] >= 0, "row \(id) has no logits: not a row of the last step")
         return logitsRow[id]
+    }
+}
+
+extension T5Model {
+    /// Throws before anything is allocated if encoding `prompts` and decoding `rowsPerPrompt` rows of each for
+    /// `maxSteps` steps would exceed `memoryLimitBytes` (encoder scratch, cross-attention and self-attention caches).
+    public func requireDecodingMemory(prompts: [[Int]], rowsPerPrompt: Int, maxSteps: Int, reorderable: Bool) throws {
+        let p = PromptBatch(prompts, padId: config.padTokenId)
+        let (batch, overflow) = p.batch.multipliedReportingOverflow(by: rowsPerPrompt)
+        let bytes = EncoderState.bytes(config: config, rows: p.batch * p.length, length: p.length, gated: isGated)
+            + DecoderState.bytes(config: config, batch: overflow ? Int.max : batch, prompts: p.batch, maxSteps: maxSteps,
+                                 encoderLength: p.length, gated: isGated, reorderable: reorderable)
+        try requireMemory(bytes, for: "\(p.batch) prompt(s) of up to \(p.length) tokens × \(rowsPerPrompt) row(s) with \(maxSteps) decoder steps")
     }
 }

@@ -30,68 +30,99 @@ private struct PromptBeams {
     var improvable = true
 }
 
-public struct BeamSearch: SearchStrategy {
+/// Beam search as a request decoder: `numBeams` rows per prompt that stay until the request ends, reordered after
+/// every step so row `b` holds beam `b`.
+public final class BeamSearchDecoder: RequestDecoder {
     public let options: GenerationOptions
+    private let hooks: GenerationHooks
+    private let eos: Int
+    private let promptCount: Int
+    private var penalties: LogitsProcessorList
+    private var state: [PromptBeams] = []
+    /// Session rows, `p * numBeams + b` for beam `b` of prompt `p`.
+    private var rowIds: [Int] = []
+    private var vocab = 0
+    private var curLen = 1
+    private var done = false
+    private var scored: [(score: Float, index: Int)] = []
 
-    public init(options: GenerationOptions) { self.options = options }
+    public init(options: GenerationOptions, promptCount: Int, eos: Int, hooks: GenerationHooks = GenerationHooks()) {
+        self.options = options
+        self.hooks = hooks
+        self.eos = eos
+        self.promptCount = promptCount
+        penalties = LogitsProcessorList.penalties(for: options, eos: eos)
+    }
 
     private var beams: Int { options.numBeams }
+    /// Counts the decoder start token, as transformers' max_length.
+    private var maxLength: Int { 1 + options.maxNewTokens }
 
-    public func run(model: T5Model, prompts: [[Int]], hooks: GenerationHooks) throws -> [[GeneratedSequence]] {
-        let vocab = model.config.vocabSize, eos = options.eosTokenId ?? model.config.eosTokenId
-        let maxLength = 1 + options.maxNewTokens   // counts the decoder start token, as transformers' max_length
-        let session = try DecodingSession(model: model, prompts: prompts, maxSteps: options.maxNewTokens,
-                                          rowsPerPrompt: beams, reorderable: true)
-        var penalties = LogitsProcessorList.penalties(for: options, eos: eos)
-        let start = model.config.decoderStartTokenId
+    public var rowsNeeded: Int { promptCount * beams }
+    public var maxSteps: Int { options.maxNewTokens }
+    public var isFinished: Bool { done }
+
+    public func start(in session: DecodingSession, encoded: EncodedPrompts) throws {
+        precondition(rowIds.isEmpty, "a decoder starts once")
+        guard encoded.count == promptCount else {
+            throw RequestError.invalidArgument(name: "encoded", value: "\(encoded.count) prompts", reason: "the decoder was made for \(promptCount)")
+        }
+        for p in 0..<promptCount { rowIds += try session.join(encoded, prompt: p, rows: beams) }
+        vocab = session.model.config.vocabSize
+        scored.reserveCapacity(beams * vocab)
+        let start = session.model.config.decoderStartTokenId
         // Beam 0 starts alone: the others carry -1e9 so the first step does not pick duplicates.
-        var state = prompts.map { _ in
+        state = (0..<promptCount).map { _ in
             PromptBeams(running: (0..<beams).map { b in Hypothesis(tokens: [start], score: b == 0 ? 0 : ruledOut) },
                         finished: (0..<beams).map { _ in Hypothesis(tokens: [start], score: ruledOut) })
         }
-        var cancelled = false
-        var curLen = 1
-        var scored: [(score: Float, index: Int)] = []
-        scored.reserveCapacity(beams * vocab)
+    }
 
-        while true {
-            if hooks.isCancelled?() == true { cancelled = true; break }
-            try session.step(state.flatMap { $0.running.map { $0.tokens.last! } })
-            var parents = [Int](repeating: 0, count: session.batch)
-            var allCandidatesEnd = true
-            for p in state.indices {
-                try scoreContinuations(of: state[p], prompt: p, session: session, penalties: &penalties,
-                                       generated: curLen - 1, into: &scored)
-                let candidates = topCandidates(&scored, count: 2 * beams).map { c in
-                    expand(state[p], index: c.index, score: c.score, vocab: vocab, eos: eos, endsAtLength: curLen + 1 >= maxLength)
-                }
-                if candidates.contains(where: { !$0.ends }) { allCandidatesEnd = false }
-                let next = continuing(candidates)
-                state[p].running = next.map(\.hypothesis)
-                for (b, c) in next.enumerated() { parents[p * beams + b] = p * beams + c.parent }
-                state[p].finished = finish(state[p], candidates: candidates, length: curLen)
-            }
-            try session.reorder(rows: parents)
-            curLen += 1
-            for p in state.indices where state[p].improvable {
-                state[p].improvable = canImprove(state[p], length: curLen, maxLength: maxLength)
-            }
-            if isDone(state, allCandidatesEnd: allCandidatesEnd) { break }
+    public var inputs: [(row: Int, token: Int)] {
+        guard !done else { return [] }
+        return state.indices.flatMap { p in
+            state[p].running.indices.map { b in (rowIds[p * beams + b], state[p].running[b].tokens.last!) }
         }
-        return state.map { results(of: $0, cancelled: cancelled, eos: eos) }
+    }
+
+    public func advance(in session: DecodingSession) throws -> [TokenEvent] {
+        var parents = rowIds
+        var allCandidatesEnd = true
+        for p in state.indices {
+            try scoreContinuations(of: state[p], prompt: p, session: session, generated: curLen - 1)
+            let candidates = topCandidates(&scored, count: 2 * beams).map { c in
+                expand(state[p], index: c.index, score: c.score, endsAtLength: curLen + 1 >= maxLength)
+            }
+            if candidates.contains(where: { !$0.ends }) { allCandidatesEnd = false }
+            let next = continuing(candidates)
+            state[p].running = next.map(\.hypothesis)
+            for (b, c) in next.enumerated() { parents[p * beams + b] = rowIds[p * beams + c.parent] }
+            state[p].finished = finish(state[p], candidates: candidates, length: curLen)
+        }
+        try session.reorder(rowIds, from: parents)
+        curLen += 1
+        for p in state.indices where state[p].improvable {
+            state[p].improvable = canImprove(state[p], length: curLen, maxLength: maxLength)
+        }
+        done = isDone(state, allCandidatesEnd: allCandidatesEnd)
+        return []
+    }
+
+    public func finish(in session: DecodingSession, cancelled: Bool) throws -> [[GeneratedSequence]] {
+        for id in rowIds { try session.leave(row: id) }
+        rowIds = []
+        return state.map { results(of: $0, cancelled: cancelled && !done) }
     }
 
     // MARK: Steps
 
     /// Every (beam, token) continuation of one prompt, scored: log-softmax of the logits, then the penalties,
     /// plus the beam's score. Candidate `b * vocab + t` extends beam `b` with token `t`.
-    private func scoreContinuations(of beams: PromptBeams, prompt p: Int, session: DecodingSession,
-                                    penalties: inout LogitsProcessorList, generated: Int,
-                                    into scored: inout [(score: Float, index: Int)]) throws {
+    private func scoreContinuations(of beams: PromptBeams, prompt p: Int, session: DecodingSession, generated: Int) throws {
         scored.removeAll(keepingCapacity: true)
         for (b, hypothesis) in beams.running.enumerated() {
             let row = p * self.beams + b
-            try session.withMutableLogits(row: row) { scores in
+            try session.withMutableLogits(row: rowIds[row]) { scores in
                 logSoftmax(scores)
                 penalties.process(scores, context: LogitsContext(sequence: hypothesis.tokens, generated: generated))
                 let base = hypothesis.score
@@ -105,7 +136,7 @@ public struct BeamSearch: SearchStrategy {
     }
 
     /// The hypothesis candidate `index` makes, and whether it ends (EOS, or the length limit).
-    private func expand(_ beams: PromptBeams, index: Int, score: Float, vocab: Int, eos: Int, endsAtLength: Bool) -> Candidate {
+    private func expand(_ beams: PromptBeams, index: Int, score: Float, endsAtLength: Bool) -> Candidate {
         let parent = index / vocab, token = index % vocab
         var h = beams.running[parent]
         h.tokens.append(token)
@@ -163,7 +194,7 @@ public struct BeamSearch: SearchStrategy {
     }
 
     /// The best `numReturnSequences` finished hypotheses (the running ones if cancelled before any finished).
-    private func results(of beams: PromptBeams, cancelled: Bool, eos: Int) -> [GeneratedSequence] {
+    private func results(of beams: PromptBeams, cancelled: Bool) -> [GeneratedSequence] {
         let pick = cancelled && !beams.finished.contains(where: \.finished) ? beams.running : beams.finished
         return pick.prefix(options.numReturnSequences).map { h in
             let tokens = Array(h.tokens.dropFirst())
