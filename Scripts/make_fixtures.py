@@ -652,6 +652,107 @@ def make_generate():
         summarize_generate(name, cases, report, [s["greedy_ids"] for s in ref["single"]])
 
 
+# --------------------------------------------------------------------------- logits processors
+
+PROCESSOR_MODELS = ["v11-gated", "t5-relu-tied"]
+PROCESSOR_TOP_K = 30  # sampling cases keep 30 tokens, so their processed scores are stored sparse
+
+
+def prefix_allowed_fixture(vocab):
+    """The prefix_allowed_tokens_fn the Swift tests rebuild (LogitsControlParityTests): 24 tokens that depend on
+    the prompt's batch index and the last token of the decoder input, plus EOS."""
+    def allowed(batch_id, sent):
+        last = int(sent[-1])
+        return sorted({(last * 7 + 3 * k + batch_id) % vocab for k in range(24)} | {EOS})
+    return allowed
+
+
+def processor_kwargs(greedy):
+    """The processor settings of the cases, made from the model's own greedy outputs so that each one changes
+    something: `greedy` is the greedy ids of prompts 0..5."""
+    g0, g2 = greedy[0], greedy[2]
+    return {
+        "suppress": dict(suppress_tokens=[g0[0], g0[1], g2[0]]),
+        "bad_words": dict(bad_words_ids=[[g0[1], g0[2]], [g0[5]], [g2[1], g2[2], g2[3]], [EOS]]),
+        "sequence_bias": dict(sequence_bias=[[[g0[0]], -4.0], [[g0[2], g0[3]], -6.5], [[g2[5]], 2.5],
+                                             [[g0[3], g0[4], g0[5]], 3.0]]),
+        "forced_eos": dict(forced_eos_token_id=EOS),
+        "begin_suppress": dict(begin_suppress_tokens=[g0[0], g2[0], greedy[4][0], greedy[5][0]]),
+        "prefix_allowed": dict(),
+        "combined": dict(suppress_tokens=[g0[1]], bad_words_ids=[[g2[1], g2[2]]],
+                         sequence_bias=[[[g0[0]], -2.0], [[g0[2]], 1.5]], begin_suppress_tokens=[g2[0]],
+                         forced_eos_token_id=EOS, repetition_penalty=1.2),
+    }
+
+
+def sparse_rows(scores, steps):
+    """Per step of one sequence: the ids with a finite processed score, ascending, and those scores."""
+    rows = []
+    for t in range(steps):
+        row = scores[t]
+        idx = torch.nonzero(torch.isfinite(row)).flatten()
+        rows.append({"ids": idx.tolist(), "scores": row[idx].to(torch.float32).numpy()})
+    return rows
+
+
+def record_processors(model, prompts, greedy):
+    vocab = model.config.vocab_size
+    kws = processor_kwargs(greedy)
+    cases = []
+    for pname, pkw in kws.items():
+        extra = {}
+        if pname == "prefix_allowed":
+            extra["prefix_allowed_tokens_fn"] = prefix_allowed_fixture(vocab)
+        for strategy, idx in (("greedy", [0, 2, 3]), ("beam", [1, 3]), ("sample", [0, 2])):
+            max_new = 12 if pname == "forced_eos" else MAX_NEW
+            kw = dict(max_new_tokens=max_new, **pkw)
+            if strategy == "greedy":
+                kw.update(do_sample=False, num_beams=1)
+            elif strategy == "beam":
+                kw.update(do_sample=False, num_beams=4, num_return_sequences=2, length_penalty=1.0, early_stopping=False)
+            else:
+                kw.update(do_sample=True, num_beams=1, top_k=PROCESSOR_TOP_K, temperature=0.8)
+            ps = [prompts[i] for i in idx]
+            ids, mask = right_padded(ps)
+            torch.manual_seed(4242)
+            with torch.no_grad():
+                out = model.generate(input_ids=ids, attention_mask=mask, past_key_values=fresh_cache(),
+                                     return_dict_in_generate=True, output_scores=True, **kw, **extra)
+            seqs = []
+            for row in out.sequences.tolist():
+                assert row[0] == START
+                seqs.append(trim_eos(row[1:]))
+            case = {"name": f"{strategy}_{pname}", "prompt_indices": idx, "kwargs": kw,
+                    "prefix_allowed_tokens_fn": pname == "prefix_allowed", "sequences": seqs}
+            if strategy == "beam":
+                case["sequences_scores"] = out.sequences_scores.to(torch.float32)
+            if strategy == "sample":
+                # transformers' processed scores (processors, then warpers) at every step of each sampled row
+                steps = torch.stack(out.scores, 1)  # [B, steps, V]
+                case["processed_scores"] = [sparse_rows(steps[r], len(s)) for r, s in enumerate(seqs)]
+            cases.append(case)
+    return cases
+
+
+def make_processors():
+    ref_dir = os.path.join(FIXTURES, "reference")
+    for name in PROCESSOR_MODELS:
+        folder = os.path.join(FIXTURES, "models", name)
+        model = T5ForConditionalGeneration.from_pretrained(folder, dtype=torch.float32).eval()
+        with open(os.path.join(ref_dir, f"{name}.json")) as f:
+            ref = json.load(f)
+        greedy = [s["greedy_ids"] for s in ref["single"]]
+        cases = record_processors(model, ref["prompts"], greedy)
+        write_json(os.path.join(ref_dir, f"{name}.processors.json"), cases)
+        print(f"== {name}.processors.json: {len(cases)} cases")
+        for c in cases:
+            changed = ""
+            if c["name"].startswith("greedy"):
+                changed = " changed " + str([s != trim_eos(greedy[i][: c["kwargs"]["max_new_tokens"]])
+                                             for s, i in zip(c["sequences"], c["prompt_indices"])])
+            print(f"  {c['name']:28s} lens {[len(q) for q in c['sequences']]}{changed}")
+
+
 # --------------------------------------------------------------------------- text-tiny (real T5 tokenizer)
 
 TEXT_NAME = "text-tiny"
@@ -855,6 +956,8 @@ def main():
     ap.add_argument("--large", metavar="OUTDIR", help="build the flan-t5-small/base sized check into OUTDIR")
     ap.add_argument("--generate-only", action="store_true",
                     help="only rewrite reference/<name>.generate.json from the saved models")
+    ap.add_argument("--processors-only", action="store_true",
+                    help="only rewrite reference/<name>.processors.json (logits processors) from the saved models")
     ap.add_argument("--text-only", action="store_true",
                     help="only rebuild models/text-tiny and reference/text-tiny.text.json")
     args = ap.parse_args()
@@ -867,9 +970,12 @@ def main():
         make_generate()
     elif args.text_only:
         make_text()
+    elif args.processors_only:
+        make_processors()
     else:
         make_small()
         make_generate()
+        make_processors()
         make_text()
 
 

@@ -40,7 +40,7 @@ struct EvalCommand: AsyncParsableCommand {
         let exemplars = try chainOfThought.readExemplars()
         let folder = try model.loadFolder()
         let generator = try T5Generator(folder: folder)
-        let chosen = chainOfThought.samplingDefaults(try decoding.apply(to: generator.defaultOptions), decoding: decoding)
+        let chosen = chainOfThought.samplingDefaults(try decoding.apply(to: generator.defaultOptions, tokenizer: folder.tokenizer, vocabularySize: folder.model.config.vocabSize), decoding: decoding)
         let (options, seed, drawn) = decoding.seeded(chosen, samples: chainOfThought.samples(chosen))
         reportSeed(seed, drawn: drawn, json: json)
         let mode = try chainOfThought.mode(folder: folder, exemplars: exemplars)

@@ -69,7 +69,7 @@ struct GenerateCommand: AsyncParsableCommand {
             return
         }
         let generator = try T5Generator(folder: folder)
-        let chosen = chainOfThought.samplingDefaults(try decoding.apply(to: generator.defaultOptions), decoding: decoding)
+        let chosen = chainOfThought.samplingDefaults(try decoding.apply(to: generator.defaultOptions, tokenizer: folder.tokenizer, vocabularySize: folder.model.config.vocabSize), decoding: decoding)
         let (options, seed, drawn) = decoding.seeded(chosen, samples: chainOfThought.samples(chosen))
         reportSeed(seed, drawn: drawn, json: json || batch != nil)
         if let batch {
@@ -142,7 +142,7 @@ struct GenerateCommand: AsyncParsableCommand {
 
     private func runIds(_ prompt: [Int], folder: ModelFolder, loadMs: Double) throws {
         try checkIdsFit(prompt, vocabularySize: folder.model.config.vocabSize)
-        let chosen = try decoding.apply(to: folder.generationDefaults)
+        let chosen = try decoding.apply(to: folder.generationDefaults, tokenizer: nil, vocabularySize: folder.model.config.vocabSize)
         let (options, seed, drawn) = decoding.seeded(chosen, samples: chosen.doSample)
         reportSeed(seed, drawn: drawn, json: json)
         let loaded = ContinuousClock.now

@@ -42,6 +42,22 @@ public struct GenerationOptions: Sendable, Equatable {
     /// Overrides the model's EOS token id.
     public var eosTokenId: Int? = nil
 
+    // Control over what may be generated (transformers' processors of the same names).
+
+    /// Tokens never generated (`suppress_tokens`).
+    public var suppressTokens: [Int] = []
+    /// Tokens an output may not start with (`begin_suppress_tokens`).
+    public var beginSuppressTokens: [Int] = []
+    /// Token sequences never generated (`bad_words_ids`): a sequence's last token is banned wherever the output
+    /// ends with the rest of it; a one-token sequence is banned everywhere. A lone EOS is ignored, as transformers does.
+    public var badWordsIds: [[Int]] = []
+    /// Biases added to scores (`sequence_bias`); a one-token entry is a plain logit bias.
+    public var sequenceBias: [SequenceBias] = []
+    /// End every output with EOS at the last step `maxNewTokens` allows (`forced_eos_token_id` = EOS).
+    public var forcedEOS = false
+    /// Per step, the tokens each row may choose (`prefix_allowed_tokens_fn`).
+    public var prefixAllowedTokens: PrefixAllowedTokens? = nil
+
     public init() {}
 
     /// Sampling temperature of self-consistency's reasoning paths (Wang et al. 2022, "Self-Consistency Improves Chain
@@ -96,6 +112,34 @@ public struct GenerationOptions: Sendable, Equatable {
         }
         guard noRepeatNgramSize >= 0 else { throw bad("noRepeatNgramSize", noRepeatNgramSize, "must be >= 0") }
         guard !stopStrings.contains("") else { throw bad("stopStrings", stopStrings, "must not contain an empty string") }
+        if let t = suppressTokens.first(where: { $0 < 0 }) { throw bad("suppressTokens", t, "token ids must be >= 0") }
+        if let t = beginSuppressTokens.first(where: { $0 < 0 }) { throw bad("beginSuppressTokens", t, "token ids must be >= 0") }
+        for words in badWordsIds {
+            guard !words.isEmpty else { throw bad("badWordsIds", "[]", "a banned sequence needs at least one token") }
+            if let t = words.first(where: { $0 < 0 }) { throw bad("badWordsIds", t, "token ids must be >= 0") }
+        }
+        for b in sequenceBias {
+            guard !b.tokens.isEmpty else { throw bad("sequenceBias", "[]", "a biased sequence needs at least one token") }
+            if let t = b.tokens.first(where: { $0 < 0 }) { throw bad("sequenceBias", t, "token ids must be >= 0") }
+            guard !b.bias.isNaN, b.bias != .infinity else {
+                throw bad("sequenceBias", "\(b.tokens.map(String.init).joined(separator: " ")):\(b.bias)", "a bias must be a number (or -inf to ban)")
+            }
+        }
+    }
+
+    /// `validate()`, and every token id the options name must be inside a vocabulary of `vocabularySize` ids.
+    public func validate(vocabularySize: Int) throws {
+        try validate()
+        func check(_ name: String, _ ids: [Int]) throws {
+            if let t = ids.first(where: { $0 >= vocabularySize }) {
+                throw GenerationError.invalidOption(name: name, value: "\(t)", reason: "outside the vocabulary 0..<\(vocabularySize)")
+            }
+        }
+        try check("suppressTokens", suppressTokens)
+        try check("beginSuppressTokens", beginSuppressTokens)
+        try check("badWordsIds", badWordsIds.flatMap { $0 })
+        try check("sequenceBias", sequenceBias.flatMap(\.tokens))
+        if let eos = eosTokenId { try check("eosTokenId", [eos]) }
     }
 }
 
