@@ -753,6 +753,64 @@ def make_processors():
             print(f"  {c['name']:28s} lens {[len(q) for q in c['sequences']]}{changed}")
 
 
+# --------------------------------------------------------------------------- scoring (teacher forcing)
+
+SCORE_MODELS = ["v11-gated", "t5-relu-tied", "odd-depth"]
+TEXT_SCORE_CASES = [
+    ("Is the sky blue? Answer yes, no or maybe.", ["yes", "no", "maybe"]),
+    ("translate English to German: The house is wonderful.", ["Das Haus ist wunderbar.", "Das Haus", "Hallo"]),
+]
+
+
+def score_targets(model, prompt, targets):
+    """transformers' per-target loss (labels = target ids): sum log-prob = -loss * len, and the per-token log-probs."""
+    out = []
+    ids = torch.tensor([prompt])
+    for target in targets:
+        labels = torch.tensor([target])
+        with torch.no_grad():
+            r = model(input_ids=ids, attention_mask=torch.ones_like(ids), labels=labels)
+        lp = torch.log_softmax(r.logits[0], -1).gather(1, labels[0][:, None])[:, 0]
+        out.append({"ids": target, "loss": float(np.float32(r.loss.item())),
+                    "logprob": float(np.float32(-r.loss.item() * len(target))), "token_logprobs": lp.to(torch.float32)})
+    return out
+
+
+def make_scores():
+    ref_dir = os.path.join(FIXTURES, "reference")
+    for name in SCORE_MODELS:
+        folder = os.path.join(FIXTURES, "models", name)
+        model = T5ForConditionalGeneration.from_pretrained(folder, dtype=torch.float32).eval()
+        with open(os.path.join(ref_dir, f"{name}.json")) as f:
+            ref = json.load(f)
+        vocab = model.config.vocab_size
+        rng = np.random.RandomState(777)
+        cases = []
+        for i in (0, 1, 3, 5):
+            greedy = ref["single"][i]["greedy_ids"]
+            targets = [greedy, greedy[:3] + [EOS], [EOS]]
+            for n in (1, 5, 17):
+                targets.append(rng.randint(3, vocab, size=n).tolist() + [EOS])
+            targets.append(rng.randint(3, vocab, size=9).tolist())  # ids taken as given: no EOS
+            cases.append({"prompt_index": i, "targets": score_targets(model, ref["prompts"][i], targets)})
+        write_json(os.path.join(ref_dir, f"{name}.scores.json"), cases)
+        print(f"== {name}.scores.json: {sum(len(c['targets']) for c in cases)} targets over {len(cases)} prompts")
+    # text level: tokenizer ids (targets get EOS as the tokenizer adds it) for `t5 score` / --choices
+    tok, _ = text_tokenizer()
+    folder = os.path.join(FIXTURES, "models", TEXT_NAME)
+    model = T5ForConditionalGeneration.from_pretrained(folder, dtype=torch.float32).eval()
+    cases = []
+    for prompt, targets in TEXT_SCORE_CASES:
+        ids = tok(prompt).input_ids
+        scored = score_targets(model, ids, [tok(t).input_ids for t in targets])
+        for t, sc in zip(targets, scored):
+            sc["text"] = t
+        best = max(range(len(targets)), key=lambda k: scored[k]["logprob"])
+        cases.append({"prompt": prompt, "input_ids": ids, "targets": scored, "best": best})
+        print(f"  {prompt[:40]!r}: " + ", ".join(f"{t}={sc['logprob']:.4f}" for t, sc in zip(targets, scored)))
+    write_json(os.path.join(ref_dir, f"{TEXT_NAME}.scores.json"), cases)
+
+
 # --------------------------------------------------------------------------- text-tiny (real T5 tokenizer)
 
 TEXT_NAME = "text-tiny"
@@ -958,6 +1016,8 @@ def main():
                     help="only rewrite reference/<name>.generate.json from the saved models")
     ap.add_argument("--processors-only", action="store_true",
                     help="only rewrite reference/<name>.processors.json (logits processors) from the saved models")
+    ap.add_argument("--scores-only", action="store_true",
+                    help="only rewrite reference/<name>.scores.json (teacher-forced target log-likelihoods)")
     ap.add_argument("--text-only", action="store_true",
                     help="only rebuild models/text-tiny and reference/text-tiny.text.json")
     args = ap.parse_args()
@@ -972,11 +1032,14 @@ def main():
         make_text()
     elif args.processors_only:
         make_processors()
+    elif args.scores_only:
+        make_scores()
     else:
         make_small()
         make_generate()
         make_processors()
         make_text()
+        make_scores()
 
 
 if __name__ == "__main__":
