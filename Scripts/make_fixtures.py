@@ -811,6 +811,80 @@ def make_scores():
     write_json(os.path.join(ref_dir, f"{TEXT_NAME}.scores.json"), cases)
 
 
+# --------------------------------------------------------------------------- LoRA adapters (peft)
+
+LORA_BASE = "v11-gated"
+# name -> (peft LoraConfig kwargs, seed). init_lora_weights=False gives random A and B (peft's default B = 0 would
+# make the adapter a no-op); B is scaled up so that the adapter changes the greedy outputs.
+LORA_ADAPTERS = {
+    "lora-qvff": (dict(r=4, lora_alpha=8, target_modules=["q", "v", "wi_0", "wo"]), 5101),
+    "lora-rs-kout": (dict(r=2, lora_alpha=4, use_rslora=True, target_modules=["k", "o", "wi_1"]), 5202),
+}
+LORA_B_SCALE = 2.0
+# (reference name, [(adapter, scale), ...]): merged in order, as `--lora A --lora B --lora-scale ...` does.
+LORA_CASES = [
+    ("lora-qvff", [("lora-qvff", 1.0)]),
+    ("lora-rs-kout", [("lora-rs-kout", 1.0)]),
+    ("lora-both-half", [("lora-qvff", 1.0), ("lora-rs-kout", 0.5)]),
+]
+
+
+def lora_model(base_folder, adapter_dir):
+    from peft import PeftModel
+    base = T5ForConditionalGeneration.from_pretrained(base_folder, dtype=torch.float32).eval()
+    return PeftModel.from_pretrained(base, adapter_dir).eval()
+
+
+def make_lora():
+    import peft
+    from peft import LoraConfig, get_peft_model
+    base_folder = os.path.join(FIXTURES, "models", LORA_BASE)
+    with open(os.path.join(FIXTURES, "reference", f"{LORA_BASE}.json")) as f:
+        prompts = json.load(f)["prompts"]
+    for name, (kw, seed) in LORA_ADAPTERS.items():
+        torch.manual_seed(seed)
+        base = T5ForConditionalGeneration.from_pretrained(base_folder, dtype=torch.float32).eval()
+        cfg = LoraConfig(lora_dropout=0.0, bias="none", init_lora_weights=False, task_type="SEQ_2_SEQ_LM", **kw)
+        model = get_peft_model(base, cfg)
+        with torch.no_grad():
+            for n, p in model.named_parameters():
+                if "lora_B" in n:
+                    p.mul_(LORA_B_SCALE)
+        out = os.path.join(FIXTURES, "models", name)
+        if os.path.isdir(out):
+            shutil.rmtree(out)
+        model.save_pretrained(out, safe_serialization=True)
+        for f in os.listdir(out):
+            if f not in ("adapter_config.json", "adapter_model.safetensors"):
+                os.remove(os.path.join(out, f))
+        with open(os.path.join(out, "adapter_config.json")) as f:
+            saved = json.load(f)
+        saved["base_model_name_or_path"] = None  # the saved folder path is machine-specific
+        with open(os.path.join(out, "adapter_config.json"), "w") as f:
+            json.dump(saved, f, indent=2, sort_keys=True)
+            f.write("\n")
+        print(f"== {name}: {sorted(os.listdir(out))}, peft {peft.__version__}")
+    for ref_name, adapters in LORA_CASES:
+        model = T5ForConditionalGeneration.from_pretrained(base_folder, dtype=torch.float32).eval()
+        for adapter, scale in adapters:
+            from peft import PeftModel
+            wrapped = PeftModel.from_pretrained(model, os.path.join(FIXTURES, "models", adapter)).eval()
+            if scale != 1.0:
+                for m in wrapped.modules():
+                    if hasattr(m, "scaling") and isinstance(m.scaling, dict) and "default" in m.scaling:
+                        m.scaling["default"] *= scale
+            model = wrapped.merge_and_unload().eval()
+        result, info = record(model, ref_name, prompts, SMALL_BATCH, MAX_NEW, STEP_ROWS, with_encoder=False)
+        result["adapters"] = [[a, s] for a, s in adapters]
+        result["base"] = LORA_BASE
+        result["peft_version"] = peft.__version__
+        base_greedy = json.load(open(os.path.join(FIXTURES, "reference", f"{LORA_BASE}.json")))["single"]
+        changed = sum(1 for a, b in zip(result["single"], base_greedy) if a["greedy_ids"] != b["greedy_ids"])
+        write_json(os.path.join(FIXTURES, "reference", f"{ref_name}.json"), result)
+        summarize(ref_name, result, info)
+        print(f"  greedy outputs that differ from the base model's: {changed}/{len(prompts)}")
+
+
 # --------------------------------------------------------------------------- text-tiny (real T5 tokenizer)
 
 TEXT_NAME = "text-tiny"
@@ -1018,6 +1092,8 @@ def main():
                     help="only rewrite reference/<name>.processors.json (logits processors) from the saved models")
     ap.add_argument("--scores-only", action="store_true",
                     help="only rewrite reference/<name>.scores.json (teacher-forced target log-likelihoods)")
+    ap.add_argument("--lora-only", action="store_true",
+                    help="only rebuild the peft LoRA adapters models/lora-* and their references reference/lora-*.json")
     ap.add_argument("--text-only", action="store_true",
                     help="only rebuild models/text-tiny and reference/text-tiny.text.json")
     args = ap.parse_args()
@@ -1034,6 +1110,9 @@ def main():
         make_processors()
     elif args.scores_only:
         make_scores()
+        make_lora()
+    elif args.lora_only:
+        make_lora()
     else:
         make_small()
         make_generate()
