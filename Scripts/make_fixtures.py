@@ -885,6 +885,39 @@ def make_lora():
         print(f"  greedy outputs that differ from the base model's: {changed}/{len(prompts)}")
 
 
+# --------------------------------------------------------------------------- long prompts
+
+LONG_MODEL = "v11-gated"
+LONG_LENGTHS = [2048, 4096]
+LONG_MAX_NEW = 16
+LONG_SEED = 6101
+
+
+def make_long():
+    """Prompts far past the trained length: T5's relative positions have no hard limit (every distance past
+    max_distance 128 falls in the last bucket), so transformers runs them; record what it gives."""
+    folder = os.path.join(FIXTURES, "models", LONG_MODEL)
+    model = T5ForConditionalGeneration.from_pretrained(folder, dtype=torch.float32).eval()
+    vocab = model.config.vocab_size
+    rng = np.random.RandomState(LONG_SEED)
+    cases = []
+    for n in LONG_LENGTHS:
+        prompt = rng.randint(3, vocab, size=n - 1).tolist() + [EOS]
+        seqs, logits = greedy(model, [prompt], LONG_MAX_NEW)
+        seq = seqs[0]
+        gaps = gaps_of(logits[0, : len(seq)])
+        tf = teacher_forced(model, prompt, [START] + seq[:1])
+        enc = encoder_output(model, prompt)
+        rows = [0, n // 2, n - 1]
+        cases.append({"length": n, "prompt": prompt, "greedy_ids": seq, "step_logits": [tf[0], tf[1]],
+                      "encoder_rows": rows, "encoder_output_rows": [enc[r] for r in rows],
+                      "min_top2_gap": float(np.float32(gaps.min().item()))})
+        print(f"== long {n}: greedy {len(seq)} tokens {len(set(seq))} distinct, min top-2 gap {gaps.min().item():.4g}, "
+              f"max |logit| {logits[0, :len(seq)].abs().max().item():.3g}")
+    write_json(os.path.join(FIXTURES, "reference", f"{LONG_MODEL}.long.json"),
+               {"model": LONG_MODEL, "max_new_tokens": LONG_MAX_NEW, "cases": cases})
+
+
 # --------------------------------------------------------------------------- text-tiny (real T5 tokenizer)
 
 TEXT_NAME = "text-tiny"
@@ -1094,6 +1127,8 @@ def main():
                     help="only rewrite reference/<name>.scores.json (teacher-forced target log-likelihoods)")
     ap.add_argument("--lora-only", action="store_true",
                     help="only rebuild the peft LoRA adapters models/lora-* and their references reference/lora-*.json")
+    ap.add_argument("--long-only", action="store_true",
+                    help="only rewrite reference/v11-gated.long.json (2,048- and 4,096-token prompts)")
     ap.add_argument("--text-only", action="store_true",
                     help="only rebuild models/text-tiny and reference/text-tiny.text.json")
     args = ap.parse_args()
@@ -1111,8 +1146,11 @@ def main():
     elif args.scores_only:
         make_scores()
         make_lora()
+        make_long()
     elif args.lora_only:
         make_lora()
+    elif args.long_only:
+        make_long()
     else:
         make_small()
         make_generate()

@@ -42,6 +42,10 @@ struct DecodingOptions: ParsableArguments {
     var badWordsIds: [String] = []
     @Option(name: .long, help: "Add BIAS to token ID's score at every step: ID:BIAS,... (e.g. 32:-5,1:2.5; -inf bans).")
     var logitBias: String?
+    @Option(name: .long, parsing: .unconditional, help: "Longest prompt accepted, in tokens (EOS included); longer ones follow --truncate. Default: no limit (T5's relative positions have no hard one; memory is checked).")
+    var maxPromptTokens: Int?
+    @Option(name: .long, help: "A prompt over --max-prompt-tokens: error (default), left (drop its start) or right (drop its end); EOS is kept.")
+    var truncate: String?
     @Flag(name: .long, help: "End every output with EOS at the last step --max-new-tokens allows (forced_eos_token_id).")
     var forcedEos = false
 
@@ -83,6 +87,14 @@ struct DecodingOptions: ParsableArguments {
         }
         if let logitBias { o.sequenceBias += try parseLogitBias(logitBias) }
         if forcedEos { o.forcedEOS = true }
+        if let maxPromptTokens { o.maxPromptTokens = maxPromptTokens }
+        if let truncate {
+            guard let t = PromptTruncation(rawValue: truncate) else {
+                throw ValidationError("--truncate must be error, left or right, got '\(truncate)'")
+            }
+            guard o.maxPromptTokens != nil else { throw ValidationError("--truncate needs --max-prompt-tokens N") }
+            o.truncation = t
+        }
         do { try o.validate(vocabularySize: vocabularySize) } catch let error as GenerationError {
             throw ValidationError(cliMessage(error))
         }
@@ -144,6 +156,7 @@ func cliMessage(_ error: GenerationError) -> String {
         if ch.isUppercase { out += "-" + ch.lowercased() } else { out.append(ch) }
     }
     let cli = ["--do-sample": "--sample", "--stop-strings": "--stop", "--sequence-bias": "--logit-bias",
-               "--begin-suppress-tokens": "--begin-suppress", "--forced-e-o-s": "--forced-eos"][flag] ?? flag
+               "--begin-suppress-tokens": "--begin-suppress", "--forced-e-o-s": "--forced-eos",
+               "--truncation": "--truncate"][flag] ?? flag
     return "\(cli) \(value): \(reason)"
 }

@@ -178,9 +178,10 @@ struct GenerateCommand: AsyncParsableCommand {
         }
     }
 
-    private func runIds(_ prompt: [Int], folder: ModelFolder, loadMs: Double) throws {
-        try checkIdsFit(prompt, vocabularySize: folder.model.config.vocabSize)
+    private func runIds(_ given: [Int], folder: ModelFolder, loadMs: Double) throws {
+        try checkIdsFit(given, vocabularySize: folder.model.config.vocabSize)
         let chosen = try decoding.apply(to: folder.generationDefaults, tokenizer: nil, vocabularySize: folder.model.config.vocabSize)
+        let prompt = try chosen.limitPrompt(given, eos: folder.model.config.eosTokenId)
         let (options, seed, drawn) = decoding.seeded(chosen, samples: chosen.doSample)
         reportSeed(seed, drawn: drawn, json: json)
         let loaded = ContinuousClock.now

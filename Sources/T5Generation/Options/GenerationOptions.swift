@@ -58,6 +58,12 @@ public struct GenerationOptions: Sendable, Equatable {
     /// Per step, the tokens each row may choose (`prefix_allowed_tokens_fn`).
     public var prefixAllowedTokens: PrefixAllowedTokens? = nil
 
+    /// Longest prompt accepted, in tokens (EOS included); nil: no limit but the memory limit. T5's relative
+    /// positions have no hard length limit, but quality past the trained length (512 for Flan-T5) is not assured.
+    public var maxPromptTokens: Int? = nil
+    /// What happens to a prompt over `maxPromptTokens` (`limitPrompt`).
+    public var truncation: PromptTruncation = .error
+
     public init() {}
 
     /// Sampling temperature of self-consistency's reasoning paths (Wang et al. 2022, "Self-Consistency Improves Chain
@@ -112,6 +118,7 @@ public struct GenerationOptions: Sendable, Equatable {
         }
         guard noRepeatNgramSize >= 0 else { throw bad("noRepeatNgramSize", noRepeatNgramSize, "must be >= 0") }
         guard !stopStrings.contains("") else { throw bad("stopStrings", stopStrings, "must not contain an empty string") }
+        if let m = maxPromptTokens, m < 1 { throw bad("maxPromptTokens", m, "must be >= 1") }
         if let t = suppressTokens.first(where: { $0 < 0 }) { throw bad("suppressTokens", t, "token ids must be >= 0") }
         if let t = beginSuppressTokens.first(where: { $0 < 0 }) { throw bad("beginSuppressTokens", t, "token ids must be >= 0") }
         for words in badWordsIds {
