@@ -167,6 +167,10 @@ public struct GenerationConfigFile: Sendable, Equatable, Decodable {
     public var repetitionPenalty: Float?
     public var noRepeatNgramSize: Int?
     public var eosTokenId: Int?
+    public var suppressTokens: [Int]?
+    public var beginSuppressTokens: [Int]?
+    public var badWordsIds: [[Int]]?
+    public var forcedEOSTokenId: Int?
 
     enum CodingKeys: String, CodingKey {
         case maxNewTokens = "max_new_tokens", maxLength = "max_length", minNewTokens = "min_new_tokens"
@@ -174,6 +178,8 @@ public struct GenerationConfigFile: Sendable, Equatable, Decodable {
         case earlyStopping = "early_stopping", numReturnSequences = "num_return_sequences", doSample = "do_sample"
         case temperature, topK = "top_k", topP = "top_p", repetitionPenalty = "repetition_penalty"
         case noRepeatNgramSize = "no_repeat_ngram_size", eosTokenId = "eos_token_id"
+        case suppressTokens = "suppress_tokens", beginSuppressTokens = "begin_suppress_tokens"
+        case badWordsIds = "bad_words_ids", forcedEOSTokenId = "forced_eos_token_id"
     }
 
     public init(from decoder: Decoder) throws {
@@ -201,6 +207,10 @@ public struct GenerationConfigFile: Sendable, Equatable, Decodable {
         repetitionPenalty = try c.decodeIfPresent(Float.self, forKey: .repetitionPenalty)
         noRepeatNgramSize = try c.decodeIfPresent(Int.self, forKey: .noRepeatNgramSize)
         eosTokenId = c.decodeTokenId(forKey: .eosTokenId)
+        suppressTokens = try c.decodeIfPresent([Int].self, forKey: .suppressTokens)
+        beginSuppressTokens = try c.decodeIfPresent([Int].self, forKey: .beginSuppressTokens)
+        badWordsIds = try c.decodeIfPresent([[Int]].self, forKey: .badWordsIds)
+        forcedEOSTokenId = c.decodeTokenId(forKey: .forcedEOSTokenId)
     }
 
     /// Reads `generation_config.json` from a model folder; nil when the folder has none.
@@ -233,6 +243,11 @@ public struct GenerationConfigFile: Sendable, Equatable, Decodable {
         if let repetitionPenalty { o.repetitionPenalty = repetitionPenalty }
         if let noRepeatNgramSize { o.noRepeatNgramSize = noRepeatNgramSize }
         if let eosTokenId { o.eosTokenId = eosTokenId }
+        if let suppressTokens { o.suppressTokens = suppressTokens }
+        if let beginSuppressTokens { o.beginSuppressTokens = beginSuppressTokens }
+        if let badWordsIds { o.badWordsIds = badWordsIds }
+        // Forced EOS ends outputs with the EOS the options use; a different forced token is not an EOS.
+        if let forcedEOSTokenId, forcedEOSTokenId == (o.eosTokenId ?? forcedEOSTokenId) { o.forcedEOS = true }
         return o
     }
 }
