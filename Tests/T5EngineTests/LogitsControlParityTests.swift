@@ -135,3 +135,29 @@ func fixturePrefixAllowed(vocabularySize vocab: Int) -> PrefixAllowedTokens {
         }
     }
 }
+
+/// The command line's control flags give transformers' outputs (row 0 of the recorded greedy cases, run alone).
+@Suite struct LogitsControlCommandTests {
+    @Test func flagsReproduceRecordedCases() throws {
+        let ref = try Fixtures.reference("v11-gated")
+        let url = Fixtures.root.appendingPathComponent("reference/v11-gated.processors.json")
+        let cases = try JSONDecoder().decode([ProcessorCase].self, from: Data(contentsOf: url))
+        func ints(_ c: ProcessorCase, _ key: String) -> String { c.kwargs[key]!.ints!.map(String.init).joined(separator: ",") }
+        let flags: [String: (ProcessorCase) -> [String]] = [
+            "greedy_suppress": { ["--suppress-tokens", ints($0, "suppress_tokens")] },
+            "greedy_begin_suppress": { ["--begin-suppress", ints($0, "begin_suppress_tokens")] },
+            "greedy_forced_eos": { _ in ["--forced-eos"] },
+            "greedy_bad_words": { c in c.kwargs["bad_words_ids"]!.list!.flatMap { ["--bad-words-ids", $0.ints!.map(String.init).joined(separator: ",")] } },
+        ]
+        var checked = 0
+        for c in cases {
+            guard let make = flags[c.name] else { continue }
+            let prompt = ref.prompts[c.promptIndices[0]].map(String.init).joined(separator: ",")
+            let r = try CLI.run(["generate", "--model", Fixtures.modelDirectory("v11-gated").path, "--ids", prompt,
+                                 "--max-new-tokens", "\(c.kwargs["max_new_tokens"]!.int!)"] + make(c))
+            #expect(r.stdout == c.sequences[0].map(String.init).joined(separator: ",") + "\n", "\(c.name): \(r.stderr)")
+            checked += 1
+        }
+        #expect(checked == 4)
+    }
+}
