@@ -652,6 +652,272 @@ def make_generate():
         summarize_generate(name, cases, report, [s["greedy_ids"] for s in ref["single"]])
 
 
+# --------------------------------------------------------------------------- logits processors
+
+PROCESSOR_MODELS = ["v11-gated", "t5-relu-tied"]
+PROCESSOR_TOP_K = 30  # sampling cases keep 30 tokens, so their processed scores are stored sparse
+
+
+def prefix_allowed_fixture(vocab):
+    """The prefix_allowed_tokens_fn the Swift tests rebuild (LogitsControlParityTests): 24 tokens that depend on
+    the prompt's batch index and the last token of the decoder input, plus EOS."""
+    def allowed(batch_id, sent):
+        last = int(sent[-1])
+        return sorted({(last * 7 + 3 * k + batch_id) % vocab for k in range(24)} | {EOS})
+    return allowed
+
+
+def processor_kwargs(greedy):
+    """The processor settings of the cases, made from the model's own greedy outputs so that each one changes
+    something: `greedy` is the greedy ids of prompts 0..5."""
+    g0, g2 = greedy[0], greedy[2]
+    return {
+        "suppress": dict(suppress_tokens=[g0[0], g0[1], g2[0]]),
+        "bad_words": dict(bad_words_ids=[[g0[1], g0[2]], [g0[5]], [g2[1], g2[2], g2[3]], [EOS]]),
+        "sequence_bias": dict(sequence_bias=[[[g0[0]], -4.0], [[g0[2], g0[3]], -6.5], [[g2[5]], 2.5],
+                                             [[g0[3], g0[4], g0[5]], 3.0]]),
+        "forced_eos": dict(forced_eos_token_id=EOS),
+        "begin_suppress": dict(begin_suppress_tokens=[g0[0], g2[0], greedy[4][0], greedy[5][0]]),
+        "prefix_allowed": dict(),
+        "combined": dict(suppress_tokens=[g0[1]], bad_words_ids=[[g2[1], g2[2]]],
+                         sequence_bias=[[[g0[0]], -2.0], [[g0[2]], 1.5]], begin_suppress_tokens=[g2[0]],
+                         forced_eos_token_id=EOS, repetition_penalty=1.2),
+    }
+
+
+def sparse_rows(scores, steps):
+    """Per step of one sequence: the ids with a finite processed score, ascending, and those scores."""
+    rows = []
+    for t in range(steps):
+        row = scores[t]
+        idx = torch.nonzero(torch.isfinite(row)).flatten()
+        rows.append({"ids": idx.tolist(), "scores": row[idx].to(torch.float32).numpy()})
+    return rows
+
+
+def record_processors(model, prompts, greedy):
+    vocab = model.config.vocab_size
+    kws = processor_kwargs(greedy)
+    cases = []
+    for pname, pkw in kws.items():
+        extra = {}
+        if pname == "prefix_allowed":
+            extra["prefix_allowed_tokens_fn"] = prefix_allowed_fixture(vocab)
+        for strategy, idx in (("greedy", [0, 2, 3]), ("beam", [1, 3]), ("sample", [0, 2])):
+            max_new = 12 if pname == "forced_eos" else MAX_NEW
+            kw = dict(max_new_tokens=max_new, **pkw)
+            if strategy == "greedy":
+                kw.update(do_sample=False, num_beams=1)
+            elif strategy == "beam":
+                kw.update(do_sample=False, num_beams=4, num_return_sequences=2, length_penalty=1.0, early_stopping=False)
+            else:
+                kw.update(do_sample=True, num_beams=1, top_k=PROCESSOR_TOP_K, temperature=0.8)
+            ps = [prompts[i] for i in idx]
+            ids, mask = right_padded(ps)
+            torch.manual_seed(4242)
+            with torch.no_grad():
+                out = model.generate(input_ids=ids, attention_mask=mask, past_key_values=fresh_cache(),
+                                     return_dict_in_generate=True, output_scores=True, **kw, **extra)
+            seqs = []
+            for row in out.sequences.tolist():
+                assert row[0] == START
+                seqs.append(trim_eos(row[1:]))
+            case = {"name": f"{strategy}_{pname}", "prompt_indices": idx, "kwargs": kw,
+                    "prefix_allowed_tokens_fn": pname == "prefix_allowed", "sequences": seqs}
+            if strategy == "beam":
+                case["sequences_scores"] = out.sequences_scores.to(torch.float32)
+            if strategy == "sample":
+                # transformers' processed scores (processors, then warpers) at every step of each sampled row
+                steps = torch.stack(out.scores, 1)  # [B, steps, V]
+                case["processed_scores"] = [sparse_rows(steps[r], len(s)) for r, s in enumerate(seqs)]
+            cases.append(case)
+    return cases
+
+
+def make_processors():
+    ref_dir = os.path.join(FIXTURES, "reference")
+    for name in PROCESSOR_MODELS:
+        folder = os.path.join(FIXTURES, "models", name)
+        model = T5ForConditionalGeneration.from_pretrained(folder, dtype=torch.float32).eval()
+        with open(os.path.join(ref_dir, f"{name}.json")) as f:
+            ref = json.load(f)
+        greedy = [s["greedy_ids"] for s in ref["single"]]
+        cases = record_processors(model, ref["prompts"], greedy)
+        write_json(os.path.join(ref_dir, f"{name}.processors.json"), cases)
+        print(f"== {name}.processors.json: {len(cases)} cases")
+        for c in cases:
+            changed = ""
+            if c["name"].startswith("greedy"):
+                changed = " changed " + str([s != trim_eos(greedy[i][: c["kwargs"]["max_new_tokens"]])
+                                             for s, i in zip(c["sequences"], c["prompt_indices"])])
+            print(f"  {c['name']:28s} lens {[len(q) for q in c['sequences']]}{changed}")
+
+
+# --------------------------------------------------------------------------- scoring (teacher forcing)
+
+SCORE_MODELS = ["v11-gated", "t5-relu-tied", "odd-depth"]
+TEXT_SCORE_CASES = [
+    ("Is the sky blue? Answer yes, no or maybe.", ["yes", "no", "maybe"]),
+    ("translate English to German: The house is wonderful.", ["Das Haus ist wunderbar.", "Das Haus", "Hallo"]),
+]
+
+
+def score_targets(model, prompt, targets):
+    """transformers' per-target loss (labels = target ids): sum log-prob = -loss * len, and the per-token log-probs."""
+    out = []
+    ids = torch.tensor([prompt])
+    for target in targets:
+        labels = torch.tensor([target])
+        with torch.no_grad():
+            r = model(input_ids=ids, attention_mask=torch.ones_like(ids), labels=labels)
+        lp = torch.log_softmax(r.logits[0], -1).gather(1, labels[0][:, None])[:, 0]
+        out.append({"ids": target, "loss": float(np.float32(r.loss.item())),
+                    "logprob": float(np.float32(-r.loss.item() * len(target))), "token_logprobs": lp.to(torch.float32)})
+    return out
+
+
+def make_scores():
+    ref_dir = os.path.join(FIXTURES, "reference")
+    for name in SCORE_MODELS:
+        folder = os.path.join(FIXTURES, "models", name)
+        model = T5ForConditionalGeneration.from_pretrained(folder, dtype=torch.float32).eval()
+        with open(os.path.join(ref_dir, f"{name}.json")) as f:
+            ref = json.load(f)
+        vocab = model.config.vocab_size
+        rng = np.random.RandomState(777)
+        cases = []
+        for i in (0, 1, 3, 5):
+            greedy = ref["single"][i]["greedy_ids"]
+            targets = [greedy, greedy[:3] + [EOS], [EOS]]
+            for n in (1, 5, 17):
+                targets.append(rng.randint(3, vocab, size=n).tolist() + [EOS])
+            targets.append(rng.randint(3, vocab, size=9).tolist())  # ids taken as given: no EOS
+            cases.append({"prompt_index": i, "targets": score_targets(model, ref["prompts"][i], targets)})
+        write_json(os.path.join(ref_dir, f"{name}.scores.json"), cases)
+        print(f"== {name}.scores.json: {sum(len(c['targets']) for c in cases)} targets over {len(cases)} prompts")
+    # text level: tokenizer ids (targets get EOS as the tokenizer adds it) for `t5 score` / --choices
+    tok, _ = text_tokenizer()
+    folder = os.path.join(FIXTURES, "models", TEXT_NAME)
+    model = T5ForConditionalGeneration.from_pretrained(folder, dtype=torch.float32).eval()
+    cases = []
+    for prompt, targets in TEXT_SCORE_CASES:
+        ids = tok(prompt).input_ids
+        scored = score_targets(model, ids, [tok(t).input_ids for t in targets])
+        for t, sc in zip(targets, scored):
+            sc["text"] = t
+        best = max(range(len(targets)), key=lambda k: scored[k]["logprob"])
+        cases.append({"prompt": prompt, "input_ids": ids, "targets": scored, "best": best})
+        print(f"  {prompt[:40]!r}: " + ", ".join(f"{t}={sc['logprob']:.4f}" for t, sc in zip(targets, scored)))
+    write_json(os.path.join(ref_dir, f"{TEXT_NAME}.scores.json"), cases)
+
+
+# --------------------------------------------------------------------------- LoRA adapters (peft)
+
+LORA_BASE = "v11-gated"
+# name -> (peft LoraConfig kwargs, seed). init_lora_weights=False gives random A and B (peft's default B = 0 would
+# make the adapter a no-op); B is scaled up so that the adapter changes the greedy outputs.
+LORA_ADAPTERS = {
+    "lora-qvff": (dict(r=4, lora_alpha=8, target_modules=["q", "v", "wi_0", "wo"]), 5101),
+    "lora-rs-kout": (dict(r=2, lora_alpha=4, use_rslora=True, target_modules=["k", "o", "wi_1"]), 5202),
+}
+LORA_B_SCALE = 2.0
+# (reference name, [(adapter, scale), ...]): merged in order, as `--lora A --lora B --lora-scale ...` does.
+LORA_CASES = [
+    ("lora-qvff", [("lora-qvff", 1.0)]),
+    ("lora-rs-kout", [("lora-rs-kout", 1.0)]),
+    ("lora-both-half", [("lora-qvff", 1.0), ("lora-rs-kout", 0.5)]),
+]
+
+
+def lora_model(base_folder, adapter_dir):
+    from peft import PeftModel
+    base = T5ForConditionalGeneration.from_pretrained(base_folder, dtype=torch.float32).eval()
+    return PeftModel.from_pretrained(base, adapter_dir).eval()
+
+
+def make_lora():
+    import peft
+    from peft import LoraConfig, get_peft_model
+    base_folder = os.path.join(FIXTURES, "models", LORA_BASE)
+    with open(os.path.join(FIXTURES, "reference", f"{LORA_BASE}.json")) as f:
+        prompts = json.load(f)["prompts"]
+    for name, (kw, seed) in LORA_ADAPTERS.items():
+        torch.manual_seed(seed)
+        base = T5ForConditionalGeneration.from_pretrained(base_folder, dtype=torch.float32).eval()
+        cfg = LoraConfig(lora_dropout=0.0, bias="none", init_lora_weights=False, task_type="SEQ_2_SEQ_LM", **kw)
+        model = get_peft_model(base, cfg)
+        with torch.no_grad():
+            for n, p in model.named_parameters():
+                if "lora_B" in n:
+                    p.mul_(LORA_B_SCALE)
+        out = os.path.join(FIXTURES, "models", name)
+        if os.path.isdir(out):
+            shutil.rmtree(out)
+        model.save_pretrained(out, safe_serialization=True)
+        for f in os.listdir(out):
+            if f not in ("adapter_config.json", "adapter_model.safetensors"):
+                os.remove(os.path.join(out, f))
+        with open(os.path.join(out, "adapter_config.json")) as f:
+            saved = json.load(f)
+        saved["base_model_name_or_path"] = None  # the saved folder path is machine-specific
+        with open(os.path.join(out, "adapter_config.json"), "w") as f:
+            json.dump(saved, f, indent=2, sort_keys=True)
+            f.write("\n")
+        print(f"== {name}: {sorted(os.listdir(out))}, peft {peft.__version__}")
+    for ref_name, adapters in LORA_CASES:
+        model = T5ForConditionalGeneration.from_pretrained(base_folder, dtype=torch.float32).eval()
+        for adapter, scale in adapters:
+            from peft import PeftModel
+            wrapped = PeftModel.from_pretrained(model, os.path.join(FIXTURES, "models", adapter)).eval()
+            if scale != 1.0:
+                for m in wrapped.modules():
+                    if hasattr(m, "scaling") and isinstance(m.scaling, dict) and "default" in m.scaling:
+                        m.scaling["default"] *= scale
+            model = wrapped.merge_and_unload().eval()
+        result, info = record(model, ref_name, prompts, SMALL_BATCH, MAX_NEW, STEP_ROWS, with_encoder=False)
+        result["adapters"] = [[a, s] for a, s in adapters]
+        result["base"] = LORA_BASE
+        result["peft_version"] = peft.__version__
+        base_greedy = json.load(open(os.path.join(FIXTURES, "reference", f"{LORA_BASE}.json")))["single"]
+        changed = sum(1 for a, b in zip(result["single"], base_greedy) if a["greedy_ids"] != b["greedy_ids"])
+        write_json(os.path.join(FIXTURES, "reference", f"{ref_name}.json"), result)
+        summarize(ref_name, result, info)
+        print(f"  greedy outputs that differ from the base model's: {changed}/{len(prompts)}")
+
+
+# --------------------------------------------------------------------------- long prompts
+
+LONG_MODEL = "v11-gated"
+LONG_LENGTHS = [2048, 4096]
+LONG_MAX_NEW = 16
+LONG_SEED = 6101
+
+
+def make_long():
+    """Prompts far past the trained length: T5's relative positions have no hard limit (every distance past
+    max_distance 128 falls in the last bucket), so transformers runs them; record what it gives."""
+    folder = os.path.join(FIXTURES, "models", LONG_MODEL)
+    model = T5ForConditionalGeneration.from_pretrained(folder, dtype=torch.float32).eval()
+    vocab = model.config.vocab_size
+    rng = np.random.RandomState(LONG_SEED)
+    cases = []
+    for n in LONG_LENGTHS:
+        prompt = rng.randint(3, vocab, size=n - 1).tolist() + [EOS]
+        seqs, logits = greedy(model, [prompt], LONG_MAX_NEW)
+        seq = seqs[0]
+        gaps = gaps_of(logits[0, : len(seq)])
+        tf = teacher_forced(model, prompt, [START] + seq[:1])
+        enc = encoder_output(model, prompt)
+        rows = [0, n // 2, n - 1]
+        cases.append({"length": n, "prompt": prompt, "greedy_ids": seq, "step_logits": [tf[0], tf[1]],
+                      "encoder_rows": rows, "encoder_output_rows": [enc[r] for r in rows],
+                      "min_top2_gap": float(np.float32(gaps.min().item()))})
+        print(f"== long {n}: greedy {len(seq)} tokens {len(set(seq))} distinct, min top-2 gap {gaps.min().item():.4g}, "
+              f"max |logit| {logits[0, :len(seq)].abs().max().item():.3g}")
+    write_json(os.path.join(FIXTURES, "reference", f"{LONG_MODEL}.long.json"),
+               {"model": LONG_MODEL, "max_new_tokens": LONG_MAX_NEW, "cases": cases})
+
+
 # --------------------------------------------------------------------------- text-tiny (real T5 tokenizer)
 
 TEXT_NAME = "text-tiny"
@@ -855,6 +1121,14 @@ def main():
     ap.add_argument("--large", metavar="OUTDIR", help="build the flan-t5-small/base sized check into OUTDIR")
     ap.add_argument("--generate-only", action="store_true",
                     help="only rewrite reference/<name>.generate.json from the saved models")
+    ap.add_argument("--processors-only", action="store_true",
+                    help="only rewrite reference/<name>.processors.json (logits processors) from the saved models")
+    ap.add_argument("--scores-only", action="store_true",
+                    help="only rewrite reference/<name>.scores.json (teacher-forced target log-likelihoods)")
+    ap.add_argument("--lora-only", action="store_true",
+                    help="only rebuild the peft LoRA adapters models/lora-* and their references reference/lora-*.json")
+    ap.add_argument("--long-only", action="store_true",
+                    help="only rewrite reference/v11-gated.long.json (2,048- and 4,096-token prompts)")
     ap.add_argument("--text-only", action="store_true",
                     help="only rebuild models/text-tiny and reference/text-tiny.text.json")
     args = ap.parse_args()
@@ -867,10 +1141,22 @@ def main():
         make_generate()
     elif args.text_only:
         make_text()
+    elif args.processors_only:
+        make_processors()
+    elif args.scores_only:
+        make_scores()
+        make_lora()
+        make_long()
+    elif args.lora_only:
+        make_lora()
+    elif args.long_only:
+        make_long()
     else:
         make_small()
         make_generate()
+        make_processors()
         make_text()
+        make_scores()
 
 
 if __name__ == "__main__":

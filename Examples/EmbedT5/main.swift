@@ -39,5 +39,27 @@ struct EmbedT5Example {
         // 4. The encoder as a text embedder (mean-pooled hidden states).
         let e = try t5.embed(text: "a sentence to embed")
         print("embed: \(e.tokens.count) tokens × \(e.pooled.count) dims")
+
+        // 5. Constrained decoding from outside the engine: at every step the closure names the tokens allowed
+        //    (transformers' prefix_allowed_tokens_fn). Here: pieces made only of digits, then EOS.
+        if let tokenizer = t5.tokenizer as? T5Tokenizer {
+            let digits = digitTokens(tokenizer)
+            var constrained = options
+            constrained.maxNewTokens = 8
+            constrained.prefixAllowedTokens = PrefixAllowedTokens { _, sequence in
+                sequence.count > 1 ? digits + [tokenizer.eosTokenId] : digits
+            }
+            let n = try await t5.generate(prompt: "How many legs does a spider have?", options: constrained)
+            print("digits only:", n.text)
+        }
+    }
+
+    /// Ids whose piece is digits only (a leading "▁", the word-start mark, allowed).
+    static func digitTokens(_ tokenizer: T5Tokenizer) -> [Int] {
+        (0..<tokenizer.vocabularySize).filter { id in
+            guard let piece = tokenizer.piece(for: id), !tokenizer.isSpecialToken(id) else { return false }
+            let body = piece.hasPrefix("\u{2581}") ? piece.dropFirst() : Substring(piece)
+            return !body.isEmpty && body.allSatisfy { $0.isASCII && $0.isNumber }
+        }
     }
 }

@@ -13,7 +13,8 @@ struct ConvertCommand: ParsableCommand {
             int8: every linear layer, lm_head and the embedding as I8 with one F32 scale per output row \
             (`<name>_scale`, symmetric, max |w| -> 127); norms and position biases stay f32. \
             f16/bf16: matrices stored half width, widened and computed in f32. \
-            config.json gets "t5_engine_dtype". The output is built in <out>.partial-<pid> and renamed \
+            config.json gets "t5_engine_dtype". --lora merges PEFT LoRA adapters in f32 before the weights are \
+            narrowed (so `--lora DIR --dtype f32` writes a plain merged model). The output is built in <out>.partial-<pid> and renamed \
             into place when complete; the input is only read.
             """)
 
@@ -30,7 +31,7 @@ struct ConvertCommand: ParsableCommand {
         func megabytes(_ bytes: Int) -> String { String(format: "%.1f", Double(bytes) / 1e6) }
         let bar = ProgressBar(label: "convert", total: 0) { done, total in "\(megabytes(done))/\(megabytes(total)) MB" }
         do {
-            try ModelConverter.convert(input: input, output: output, dtype: dtype) { done, total in
+            try ModelConverter.convert(input: input, output: output, dtype: dtype, adapters: modelOptions.adapters()) { done, total in
                 bar.total = total
                 bar.update(done)
             }

@@ -10,7 +10,9 @@ struct EvalCommand: AsyncParsableCommand {
         discussion: """
         Each line needs a "prompt" (or "question") and an "answer". The answer is extracted from the generated text \
         ("So the answer is X." / "The answer is X", else the last number, else the whole text) and compared with \
-        the reference after trimming spaces and a final period, ignoring case.
+        the reference after trimming spaces and a final period, ignoring case. With --rank each item also needs \
+        "options" (a list of strings): nothing is generated; the option with the highest log-likelihood given the \
+        prompt is the prediction (rank classification, as Flan is evaluated on multiple-choice tasks).
         """
     )
 
@@ -24,6 +26,8 @@ struct EvalCommand: AsyncParsableCommand {
     var limit: Int?
     @Option(name: .long, parsing: .unconditional, help: "Prompts per model batch (without CoT self-consistency).")
     var batchSize: Int = 8
+    @Flag(name: .long, help: "Rank classification: predict the item's most likely \"options\" entry instead of generating.")
+    var rank = false
     @Flag(name: .long, help: "Print every item's prediction.")
     var items = false
     @Flag(name: .long, help: "Print one JSON object with the results.")
@@ -33,6 +37,7 @@ struct EvalCommand: AsyncParsableCommand {
         if let limit, limit < 1 { throw ValidationError("--limit must be >= 1, got \(limit)") }
         guard batchSize >= 1, batchSize <= 4096 else { throw ValidationError("--batch-size must be between 1 and 4096, got \(batchSize)") }
         try requireOneStandardInputReader([("--data -", data == "-"), ("--exemplars -", chainOfThought.exemplarsFromStandardInput)])
+        if rank && chainOfThought.reasons { throw ValidationError("--rank scores the options directly: it cannot be combined with --cot or --self-consistency") }
     }
 
     func run() async throws {
@@ -40,7 +45,7 @@ struct EvalCommand: AsyncParsableCommand {
         let exemplars = try chainOfThought.readExemplars()
         let folder = try model.loadFolder()
         let generator = try T5Generator(folder: folder)
-        let chosen = chainOfThought.samplingDefaults(try decoding.apply(to: generator.defaultOptions), decoding: decoding)
+        let chosen = chainOfThought.samplingDefaults(try decoding.apply(to: generator.defaultOptions, tokenizer: folder.tokenizer, vocabularySize: folder.model.config.vocabSize), decoding: decoding)
         let (options, seed, drawn) = decoding.seeded(chosen, samples: chainOfThought.samples(chosen))
         reportSeed(seed, drawn: drawn, json: json)
         let mode = try chainOfThought.mode(folder: folder, exemplars: exemplars)
@@ -51,7 +56,13 @@ struct EvalCommand: AsyncParsableCommand {
         progress.update(0)
 
         do {
-            if chainOfThought.selfConsistency > 1 {
+            if rank {
+                for t in tasks {
+                    let ranked = try await generator.rank(prompt: t.prompt, choices: t.options ?? [])
+                    predictions.append((ranked.bestText, ranked.bestText, 1))
+                    progress.update(predictions.count)
+                }
+            } else if chainOfThought.selfConsistency > 1 {
                 for t in tasks {
                     let r = try await generator.reason(question: t.prompt, mode: mode, selfConsistency: chainOfThought.selfConsistency,
                                                        inputBudget: chainOfThought.inputBudget, options: options)
@@ -110,8 +121,8 @@ struct EvalCommand: AsyncParsableCommand {
                         Double(tasks.count) / max(seconds, 1e-9), Double(generatedTokens) / max(seconds, 1e-9)))
     }
 
-    private func loadItems() throws -> [(prompt: String, answer: String)] {
-        var out: [(String, String)] = []
+    private func loadItems() throws -> [(prompt: String, answer: String, options: [String]?)] {
+        var out: [(String, String, [String]?)] = []
         for (n, o) in try readJSONLines(data, option: "--data") {
             guard let prompt = (o["prompt"] ?? o["question"]) as? String else {
                 throw InputError(message: "--data \(data):\(n): expected a JSON object with \"prompt\" and \"answer\"")
@@ -121,7 +132,17 @@ struct EvalCommand: AsyncParsableCommand {
             if let s = o["answer"] as? String { answer = s } else if let number = o["answer"] as? NSNumber { answer = number.stringValue } else {
                 throw InputError(message: "--data \(data):\(n): missing \"answer\"")
             }
-            out.append((prompt, answer))
+            var options: [String]?
+            if rank {
+                guard let list = o["options"] as? [Any], !list.isEmpty,
+                      let strings = Optional(list.compactMap { ($0 as? String) ?? ($0 as? NSNumber)?.stringValue }),
+                      strings.count == list.count, !strings.contains(where: isBlankPrompt)
+                else {
+                    throw InputError(message: "--data \(data):\(n): --rank needs \"options\", a non-empty list of non-empty strings")
+                }
+                options = strings
+            }
+            out.append((prompt, answer, options))
             if let limit, out.count >= limit { break }
         }
         guard !out.isEmpty else { throw InputError(message: "--data \(data): no items") }

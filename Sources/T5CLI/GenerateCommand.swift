@@ -36,6 +36,10 @@ struct GenerateCommand: AsyncParsableCommand {
     var stream: Bool?
     @Flag(name: .long, help: "Print one JSON object with text, ids, answer, votes, token counts, seed and timings.")
     var json = false
+    @Option(name: .long, help: "Rank classification: print the most likely of these comma-separated options (and every option's log-likelihood) instead of generating.")
+    var choices: String?
+    @Option(name: .long, help: "Like --choices, one option per line of this file (- reads standard input).")
+    var choicesFile: String?
 
     func validate() throws {
         let sources = [text, prompt, promptFile, ids, batchFile].compactMap { $0 }.count
@@ -49,6 +53,14 @@ struct GenerateCommand: AsyncParsableCommand {
             ("--prompt-file -", promptFile == "-"), ("--batch-file -", batchFile == "-"),
             ("--exemplars -", chainOfThought.exemplarsFromStandardInput),
         ])
+        if choices != nil || choicesFile != nil {
+            guard choices == nil || choicesFile == nil else { throw ValidationError("give --choices or --choices-file, not both") }
+            guard ids == nil, batchFile == nil, !chainOfThought.reasons else {
+                throw ValidationError("--choices ranks options for one text prompt: it cannot be combined with --ids, --batch-file, --cot or --self-consistency")
+            }
+            if let choices { _ = try parseChoices(choices, flag: "--choices") }
+        }
+        try requireOneStandardInputReader([("--prompt-file -", promptFile == "-"), ("--choices-file -", choicesFile == "-")])
         if sources == 0 && chainOfThought.exemplarsFromStandardInput {
             throw ValidationError("--exemplars - takes standard input, so give the prompt as an argument, --prompt, --prompt-file or --batch-file")
         }
@@ -59,6 +71,8 @@ struct GenerateCommand: AsyncParsableCommand {
         let idsPrompt = try ids.map(parseIds)
         let batch = try batchFile.map { try readBatch($0) }
         let exemplars = try chainOfThought.readExemplars()
+        let rankOptions = try choices.map { try parseChoices($0, flag: "--choices") }
+            ?? choicesFile.map { try parseChoices(try readInputText($0, option: "--choices-file"), flag: "--choices-file \($0)", separator: "\n") }
         let text = idsPrompt == nil && batch == nil ? try readPrompt() : nil
 
         let start = ContinuousClock.now
@@ -69,7 +83,11 @@ struct GenerateCommand: AsyncParsableCommand {
             return
         }
         let generator = try T5Generator(folder: folder)
-        let chosen = chainOfThought.samplingDefaults(try decoding.apply(to: generator.defaultOptions), decoding: decoding)
+        if let rankOptions, let text {
+            try await runChoices(generator, prompt: text, options: rankOptions, loadMs: loadMs)
+            return
+        }
+        let chosen = chainOfThought.samplingDefaults(try decoding.apply(to: generator.defaultOptions, tokenizer: folder.tokenizer, vocabularySize: folder.model.config.vocabSize), decoding: decoding)
         let (options, seed, drawn) = decoding.seeded(chosen, samples: chainOfThought.samples(chosen))
         reportSeed(seed, drawn: drawn, json: json || batch != nil)
         if let batch {
@@ -140,9 +158,30 @@ struct GenerateCommand: AsyncParsableCommand {
 
     // MARK: - Modes
 
-    private func runIds(_ prompt: [Int], folder: ModelFolder, loadMs: Double) throws {
-        try checkIdsFit(prompt, vocabularySize: folder.model.config.vocabSize)
-        let chosen = try decoding.apply(to: folder.generationDefaults)
+    /// Rank classification: every option scored by log-likelihood given the prompt; the best one printed first.
+    private func runChoices(_ generator: T5Generator, prompt: String, options: [String], loadMs: Double) async throws {
+        let ranked = try await generator.rank(prompt: prompt, choices: options)
+        if json {
+            let all = ranked.choices.map { c -> [String: Any] in
+                var o = scoreJSON(c.score)
+                o["text"] = c.text
+                return o
+            }
+            writeOut(try jsonLine(["prompt": prompt, "choice": ranked.bestText, "choice_index": ranked.best, "choices": all,
+                                   "load_ms": loadMs]) + "\n")
+            return
+        }
+        writeOut(ranked.bestText + "\n")
+        for (i, c) in ranked.choices.enumerated() {
+            let mark = i == ranked.best ? "*" : " "
+            writeOut(String(format: "%@ %.6f\t%.6f\t", mark, c.score.logprob, c.score.meanLogprob) + c.text + "\n")
+        }
+    }
+
+    private func runIds(_ given: [Int], folder: ModelFolder, loadMs: Double) throws {
+        try checkIdsFit(given, vocabularySize: folder.model.config.vocabSize)
+        let chosen = try decoding.apply(to: folder.generationDefaults, tokenizer: nil, vocabularySize: folder.model.config.vocabSize)
+        let prompt = try chosen.limitPrompt(given, eos: folder.model.config.eosTokenId)
         let (options, seed, drawn) = decoding.seeded(chosen, samples: chosen.doSample)
         reportSeed(seed, drawn: drawn, json: json)
         let loaded = ContinuousClock.now
@@ -233,6 +272,14 @@ struct GenerateCommand: AsyncParsableCommand {
 
 /// Size of the shipped demo model's own vocabulary (Models/demo-t5), named when ids do not fit it.
 let demoVocabularySize = 475
+
+/// The options of --choices ("yes,no,maybe") or --choices-file (one per line); blank entries are skipped, none
+/// left is an error naming `flag`.
+func parseChoices(_ text: String, flag: String, separator: Character = ",") throws -> [String] {
+    let options = text.split(separator: separator).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+    guard !options.isEmpty else { throw ValidationError("\(flag) is empty: give at least one option") }
+    return options
+}
 
 /// Parses "1,2,3" (spaces allowed) into token ids, naming the bad piece on failure.
 func parseIds(_ text: String) throws -> [Int] {

@@ -15,6 +15,14 @@ struct ModelOptions: ParsableArguments {
             transform: ModelOptions.parseThreads)
     var threads: Int?
 
+    @Option(name: .long, help: "A PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors) merged into the weights at load (repeatable; merged in order).",
+            completion: .directory)
+    var lora: [String] = []
+
+    @Option(name: .long, parsing: .unconditionalSingleValue,
+            help: "Multiplier of the LoRA delta (1 = as trained): one for every --lora, or one per --lora in order.")
+    var loraScale: [Float] = []
+
     static let threadRange = 1...1024
 
     static func parseThreads(_ text: String) throws -> Int {
@@ -25,6 +33,21 @@ struct ModelOptions: ParsableArguments {
     func validate() throws {
         if let threads, !Self.threadRange.contains(threads) {
             throw ValidationError("--threads must be between \(Self.threadRange.lowerBound) and \(Self.threadRange.upperBound), got \(threads)")
+        }
+        if !loraScale.isEmpty {
+            guard !lora.isEmpty else { throw ValidationError("--lora-scale needs --lora DIR") }
+            guard loraScale.count == 1 || loraScale.count == lora.count else {
+                throw ValidationError("--lora-scale: give one scale for every --lora or one per --lora (\(lora.count)), got \(loraScale.count)")
+            }
+            if let bad = loraScale.first(where: { !$0.isFinite }) { throw ValidationError("--lora-scale \(bad): must be a finite number") }
+        }
+    }
+
+    /// The --lora adapters with their scales, read and checked (merging happens when the model loads).
+    func adapters() throws -> [LoRAAdapter] {
+        try lora.enumerated().map { i, path in
+            let scale = loraScale.isEmpty ? 1 : loraScale[loraScale.count == 1 ? 0 : i]
+            return try LoRAAdapter(directory: URL(fileURLWithPath: path), scale: scale)
         }
     }
 
@@ -52,14 +75,15 @@ struct ModelOptions: ParsableArguments {
             } catch {
                 // A broken or missing model folder is the error to report first; the model is memory-mapped, so
                 // reading it just for that is cheap.
-                _ = try ModelFolder(directory: directory, runtime: runtime, tokenizer: false)
+                _ = try ModelFolder(directory: directory, runtime: runtime, tokenizer: false, adapters: adapters())
                 throw error
             }
         }
-        return try ModelFolder(directory: directory, runtime: runtime, tokenizer: tokenizer, standardVocabulary: vocabulary)
+        return try ModelFolder(directory: directory, runtime: runtime, tokenizer: tokenizer, standardVocabulary: vocabulary,
+                               adapters: adapters())
     }
 
     func loadModel() throws -> T5Model {
-        try T5Model(directory: directory(), runtime: runtime())
+        try T5Model(directory: directory(), runtime: runtime(), adapters: adapters())
     }
 }

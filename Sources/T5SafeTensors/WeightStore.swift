@@ -43,6 +43,16 @@ public final class WeightStore: @unchecked Sendable {
         self.tensorNames = entries.keys.sorted()
     }
 
+    /// The tensors of one safetensors file on its own (a PEFT adapter's `adapter_model.safetensors`); `directory`
+    /// is the folder that holds it.
+    public init(file url: URL) throws {
+        guard FileSystemEntry.isPresent(url.path) else { throw WeightsError.fileNotFound(path: url.path) }
+        guard !FileSystemEntry.isDirectory(url.path) else { throw WeightsError.notAFile(path: url.path) }
+        entries = try Self.merge([try SafetensorsFile(url: url)])
+        directory = url.deletingLastPathComponent()
+        tensorNames = entries.keys.sorted()
+    }
+
     /// Opens every shard the index names (each once, in name order) and checks each listed tensor is in its shard.
     /// Tensors a shard holds but the index does not list are still served, as transformers loads whole shards.
     /// Shards may be symlinks (the Hugging Face cache layout); only their names are restricted.

@@ -18,15 +18,18 @@ struct GenerateCase: Decodable {
 }
 
 enum KwargValue: Decodable {
-    case bool(Bool), int(Int), double(Double), string(String)
+    case bool(Bool), int(Int), double(Double), string(String), list([KwargValue])
     init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
         if let b = try? c.decode(Bool.self) { self = .bool(b) }
         else if let i = try? c.decode(Int.self) { self = .int(i) }
         else if let d = try? c.decode(Double.self) { self = .double(d) }
+        else if let l = try? c.decode([KwargValue].self) { self = .list(l) }
         else { self = .string(try c.decode(String.self)) }
     }
     var int: Int? { if case .int(let i) = self { return i }; return nil }
+    var list: [KwargValue]? { if case .list(let l) = self { return l }; return nil }
+    var ints: [Int]? { list?.compactMap(\.int) }
     var double: Double? {
         switch self { case .int(let i): return Double(i); case .double(let d): return d; default: return nil }
     }
@@ -44,8 +47,22 @@ func options(from kwargs: [String: KwargValue]) throws -> GenerationOptions {
         case "length_penalty": o.lengthPenalty = try #require(value.double)
         case "repetition_penalty": o.repetitionPenalty = Float(try #require(value.double))
         case "no_repeat_ngram_size": o.noRepeatNgramSize = try #require(value.int)
+        case "suppress_tokens": o.suppressTokens = try #require(value.ints)
+        case "begin_suppress_tokens": o.beginSuppressTokens = try #require(value.ints)
+        case "bad_words_ids": o.badWordsIds = try #require(value.list).map { try #require($0.ints) }
+        case "sequence_bias":
+            o.sequenceBias = try #require(value.list).map { pair in
+                let items = try #require(pair.list)
+                return SequenceBias(tokens: try #require(items.first?.ints), bias: Float(try #require(items.last?.double)))
+            }
+        case "forced_eos_token_id":
+            #expect(value.int == 1, "forced EOS is the model's EOS")
+            o.forcedEOS = true
+        case "temperature": o.temperature = Float(try #require(value.double))
+        case "top_k": o.topK = try #require(value.int)
         case "do_sample":
-            guard case .bool(false) = value else { Issue.record("sampling cannot be compared"); break }
+            guard case .bool(let sample) = value else { Issue.record("do_sample \(value)"); break }
+            o.doSample = sample
         case "early_stopping":
             switch value {
             case .bool(true): o.earlyStopping = .always

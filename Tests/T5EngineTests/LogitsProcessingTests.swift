@@ -42,6 +42,27 @@ import Testing
         #expect(!almost.contains(-.infinity))
     }
 
+    @Test func controlProcessorsOnCraftedScores() {
+        // Suppressed everywhere; begin-suppressed only at the first step.
+        #expect(process([1, 2, 3, 4], { $0.suppressTokens = [1, 3] }) == [1, -.infinity, 3, -.infinity])
+        #expect(process([1, 2, 3, 4], { $0.beginSuppressTokens = [2] }, generated: 0) == [1, 2, -.infinity, 4])
+        #expect(process([1, 2, 3, 4], { $0.beginSuppressTokens = [2] }, generated: 1) == [1, 2, 3, 4])
+        // Bad words: [3] always, [2, 0] after a 2; a lone EOS (1) is dropped as transformers does.
+        let words: (inout GenerationOptions) -> Void = { $0.badWordsIds = [[3], [2, 0], [1]] }
+        #expect(process([1, 2, 3, 4], words, sequence: [0, 2]) == [-.infinity, 2, 3, -.infinity])
+        #expect(process([1, 2, 3, 4], words, sequence: [0, 1]) == [1, 2, 3, -.infinity])
+        // Sequence bias: one-token always, two-token when the prefix matches; matching biases add up.
+        let bias: (inout GenerationOptions) -> Void = {
+            $0.sequenceBias = [SequenceBias(tokens: [0], bias: 1), SequenceBias(tokens: [2, 0], bias: 0.5),
+                               SequenceBias(tokens: [3], bias: -1), SequenceBias(tokens: [3], bias: -2)]
+        }
+        #expect(process([1, 2, 3, 4], bias, sequence: [0, 2]) == [2.5, 2, 3, 2])
+        #expect(process([1, 2, 3, 4], bias, sequence: [0, 3]) == [2, 2, 3, 2])
+        // Forced EOS at the last allowed step only.
+        #expect(process([1, 2, 3], { $0.forcedEOS = true; $0.maxNewTokens = 4 }, generated: 3) == [-.infinity, 0, -.infinity])
+        #expect(process([1, 2, 3], { $0.forcedEOS = true; $0.maxNewTokens = 4 }, generated: 2) == [1, 2, 3])
+    }
+
     @Test func minNewTokensForbidsEOS() {
         #expect(process([0, 5, 1], { $0.minNewTokens = 2 }, generated: 1)[1] == -.infinity)
         #expect(process([0, 5, 1], { $0.minNewTokens = 2 }, generated: 2)[1] == 5)
@@ -137,6 +158,12 @@ import Testing
         check("noRepeatNgramSize") { $0.noRepeatNgramSize = -1 }
         check("stopStrings") { $0.stopStrings = [""] }
         check("doSample") { $0.numBeams = 2; $0.doSample = true }
+        check("suppressTokens") { $0.suppressTokens = [3, -1] }
+        check("beginSuppressTokens") { $0.beginSuppressTokens = [-2] }
+        check("badWordsIds") { $0.badWordsIds = [[]] }
+        check("sequenceBias") { $0.sequenceBias = [SequenceBias(tokens: [3], bias: .nan)] }
+        check("sequenceBias") { $0.sequenceBias = [SequenceBias(tokens: [], bias: 1)] }
+        check("maxPromptTokens") { $0.maxPromptTokens = 0 }
     }
 
     @Test func generationConfigFileSetsDefaults() throws {
@@ -148,6 +175,12 @@ import Testing
         let o = file.apply()
         #expect(o.maxNewTokens == 29 && o.numBeams == 4 && o.earlyStopping == .never)
         #expect(o.lengthPenalty == 0.6 && o.noRepeatNgramSize == 3 && o.eosTokenId == 1)
+        let control = """
+        {"eos_token_id": 1, "suppress_tokens": [5, 6], "begin_suppress_tokens": [7], "bad_words_ids": [[8, 9]],
+         "forced_eos_token_id": 1}
+        """
+        let c = try JSONDecoder().decode(GenerationConfigFile.self, from: Data(control.utf8)).apply()
+        #expect(c.suppressTokens == [5, 6] && c.beginSuppressTokens == [7] && c.badWordsIds == [[8, 9]] && c.forcedEOS)
         let bad = Data(#"{"early_stopping": "sometimes"}"#.utf8)
         #expect(throws: GenerationError.self) { _ = try JSONDecoder().decode(GenerationConfigFile.self, from: bad) }
     }

@@ -97,6 +97,6 @@ struct TextReference: Decodable {
         let r = try CLI.run([directory.path], executable: "EmbedT5Example")
         #expect(r.status == 0, "\(r.stderr)")
         let prefixes = r.stdout.split(separator: "\n").map { $0.split(separator: ":").first.map(String.init) ?? "" }
-        #expect(prefixes == ["generate", "stream", "reason", "reason", "embed"])
+        #expect(prefixes == ["generate", "stream", "reason", "reason", "embed", "digits only"])
     }
 }

@@ -9,8 +9,9 @@ public enum ModelConverter {
     static let weightFilePrefixes = ["model.safetensors", "model-", "pytorch_model", "tf_model", "flax_model"]
 
     /// Converts `input` into the new folder `output`. `progress(doneBytes, totalBytes)` is called after each tensor.
+    /// LoRA `adapters` are merged in f32 before the weights are narrowed (int8 scales are those of the merged rows).
     public static func convert(
-        input: URL, output: URL, dtype: ConvertDType, progress: (Int, Int) -> Void = { _, _ in }
+        input: URL, output: URL, dtype: ConvertDType, adapters: [LoRAAdapter] = [], progress: (Int, Int) -> Void = { _, _ in }
     ) throws {
         let fm = FileManager.default
         let inPath = input.standardizedFileURL.resolvingSymlinksInPath().path
@@ -26,6 +27,7 @@ public enum ModelConverter {
         try config.validate()
         let store = try WeightStore(directory: input)
         let plan = try makePlan(store, dtype)
+        let lora = try LoRAMerge(adapters: adapters, config: config)
 
         let partial = URL(fileURLWithPath: outURL.path + ".partial-\(ProcessInfo.processInfo.processIdentifier)")
         try? fm.removeItem(at: partial)
@@ -33,8 +35,8 @@ public enum ModelConverter {
             try fm.createDirectory(at: partial, withIntermediateDirectories: true)
         } catch { throw ConvertError.io(path: partial.path, reason: "\(error)") }
         do {
-            try writeWeights(store, plan, dtype, to: partial.appendingPathComponent(WeightStore.singleFileName), progress: progress)
-            try writeConfig(from: input, to: partial, dtype)
+            try writeWeights(store, plan, dtype, lora, to: partial.appendingPathComponent(WeightStore.singleFileName), progress: progress)
+            try writeConfig(from: input, to: partial, dtype, adapters: adapters)
             try copyOtherFiles(from: input, to: partial)
             if fm.fileExists(atPath: outURL.path) { try fm.removeItem(at: outURL) }
             try fm.moveItem(at: partial, to: outURL)
@@ -85,7 +87,7 @@ public enum ModelConverter {
     }
 
     private static func writeWeights(
-        _ store: WeightStore, _ plan: [Planned], _ dtype: ConvertDType, to url: URL, progress: (Int, Int) -> Void
+        _ store: WeightStore, _ plan: [Planned], _ dtype: ConvertDType, _ lora: LoRAMerge, to url: URL, progress: (Int, Int) -> Void
     ) throws {
         let total = plan.reduce(0) { $0 + $1.entry.byteCount }
         var done = 0
@@ -93,7 +95,12 @@ public enum ModelConverter {
         try SafetensorsWriter.write(to: url, entries: plan.map(\.entry), metadata: metadata) { entry, out in
             let item = plan.first { $0.entry.name == entry.name }!
             let info = store.info(item.source)!
-            let source = try store.floatTensor(item.source, shape: info.shape)
+            var source = try store.floatTensor(item.source, shape: info.shape)
+            if lora.targets(item.source) {
+                var values = source.values
+                values.withUnsafeMutableBufferPointer { lora.apply(to: item.source, $0.baseAddress!, out: info.shape[0], in: info.shape[1]) }
+                source = FloatTensor(shape: info.shape, values: values)!
+            }
             try source.withUnsafeBufferPointer { src in
                 try fill(item, src, out)
             }
@@ -130,13 +137,17 @@ public enum ModelConverter {
     }
 
     /// config.json with a marker of the format, so tools (and people) can tell a converted folder at a glance.
-    private static func writeConfig(from input: URL, to dir: URL, _ dtype: ConvertDType) throws {
+    private static func writeConfig(from input: URL, to dir: URL, _ dtype: ConvertDType, adapters: [LoRAAdapter]) throws {
         let source = input.appendingPathComponent("config.json")
         let data = try Data(contentsOf: source)
         guard var object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw ConvertError.io(path: source.path, reason: "config.json is not a JSON object")
         }
         object["t5_engine_dtype"] = dtype.rawValue
+        if !adapters.isEmpty {
+            // Which adapters were merged, for people reading the folder later (the engine does not read it).
+            object["t5_engine_merged_lora"] = adapters.map { ["adapter": $0.directory.lastPathComponent, "scale": Double($0.scale)] }
+        }
         switch dtype {
         case .f16: object["torch_dtype"] = "float16"
         case .bf16: object["torch_dtype"] = "bfloat16"

@@ -23,10 +23,11 @@ public struct ModelFolder: Sendable {
     /// `standardVocabulary` is the `spiece.model` (or `tokenizer.json`) used when the folder has no tokenizer files; nil
     /// uses `T5Tokenizer.standard()`, the copy bundled with the T5Tokenizers module. The library looks in no
     /// environment variable: a program that installs the vocabulary elsewhere (as the `t5` command does) passes it here.
+    /// `adapters` (LoRA, see `LoRAAdapter`) are merged into the model's weights at load, in order.
     public init(directory: URL, memoryLimitBytes: Int = 8 << 30, runtime: T5Runtime = .shared, tokenizer loadTokenizer: Bool = true,
-                standardVocabulary: URL? = nil) throws {
+                standardVocabulary: URL? = nil, adapters: [LoRAAdapter] = []) throws {
         self.directory = directory
-        model = try T5Model(directory: directory, memoryLimitBytes: memoryLimitBytes, runtime: runtime)
+        model = try T5Model(directory: directory, memoryLimitBytes: memoryLimitBytes, runtime: runtime, adapters: adapters)
         tokenizerFile = Self.tokenizerFile(in: directory)
         if loadTokenizer {
             let source = tokenizerFile ?? standardVocabulary

@@ -122,7 +122,8 @@ public final class T5Generator: Sendable {
         let tokenizer = self.tokenizer
         let clock = ContinuousClock()
         let t0 = clock.now
-        let ids = try prompts.map { try tokenizer.encodeWithEOS($0) }
+        let eos = model.config.eosTokenId
+        let ids = try prompts.enumerated().map { i, p in try options.limitPrompt(tokenizer.encodeWithEOS(p), eos: eos, prompt: i) }
         let t1 = clock.now
         var hooks = GenerationHooks(isCancelled: { cancelled.isSet })
         if !options.stopStrings.isEmpty {

@@ -42,6 +42,28 @@ public struct GenerationOptions: Sendable, Equatable {
     /// Overrides the model's EOS token id.
     public var eosTokenId: Int? = nil
 
+    // Control over what may be generated (transformers' processors of the same names).
+
+    /// Tokens never generated (`suppress_tokens`).
+    public var suppressTokens: [Int] = []
+    /// Tokens an output may not start with (`begin_suppress_tokens`).
+    public var beginSuppressTokens: [Int] = []
+    /// Token sequences never generated (`bad_words_ids`): a sequence's last token is banned wherever the output
+    /// ends with the rest of it; a one-token sequence is banned everywhere. A lone EOS is ignored, as transformers does.
+    public var badWordsIds: [[Int]] = []
+    /// Biases added to scores (`sequence_bias`); a one-token entry is a plain logit bias.
+    public var sequenceBias: [SequenceBias] = []
+    /// End every output with EOS at the last step `maxNewTokens` allows (`forced_eos_token_id` = EOS).
+    public var forcedEOS = false
+    /// Per step, the tokens each row may choose (`prefix_allowed_tokens_fn`).
+    public var prefixAllowedTokens: PrefixAllowedTokens? = nil
+
+    /// Longest prompt accepted, in tokens (EOS included); nil: no limit but the memory limit. T5's relative
+    /// positions have no hard length limit, but quality past the trained length (512 for Flan-T5) is not assured.
+    public var maxPromptTokens: Int? = nil
+    /// What happens to a prompt over `maxPromptTokens` (`limitPrompt`).
+    public var truncation: PromptTruncation = .error
+
     public init() {}
 
     /// Sampling temperature of self-consistency's reasoning paths (Wang et al. 2022, "Self-Consistency Improves Chain
@@ -96,6 +118,35 @@ public struct GenerationOptions: Sendable, Equatable {
         }
         guard noRepeatNgramSize >= 0 else { throw bad("noRepeatNgramSize", noRepeatNgramSize, "must be >= 0") }
         guard !stopStrings.contains("") else { throw bad("stopStrings", stopStrings, "must not contain an empty string") }
+        if let m = maxPromptTokens, m < 1 { throw bad("maxPromptTokens", m, "must be >= 1") }
+        if let t = suppressTokens.first(where: { $0 < 0 }) { throw bad("suppressTokens", t, "token ids must be >= 0") }
+        if let t = beginSuppressTokens.first(where: { $0 < 0 }) { throw bad("beginSuppressTokens", t, "token ids must be >= 0") }
+        for words in badWordsIds {
+            guard !words.isEmpty else { throw bad("badWordsIds", "[]", "a banned sequence needs at least one token") }
+            if let t = words.first(where: { $0 < 0 }) { throw bad("badWordsIds", t, "token ids must be >= 0") }
+        }
+        for b in sequenceBias {
+            guard !b.tokens.isEmpty else { throw bad("sequenceBias", "[]", "a biased sequence needs at least one token") }
+            if let t = b.tokens.first(where: { $0 < 0 }) { throw bad("sequenceBias", t, "token ids must be >= 0") }
+            guard !b.bias.isNaN, b.bias != .infinity else {
+                throw bad("sequenceBias", "\(b.tokens.map(String.init).joined(separator: " ")):\(b.bias)", "a bias must be a number (or -inf to ban)")
+            }
+        }
+    }
+
+    /// `validate()`, and every token id the options name must be inside a vocabulary of `vocabularySize` ids.
+    public func validate(vocabularySize: Int) throws {
+        try validate()
+        func check(_ name: String, _ ids: [Int]) throws {
+            if let t = ids.first(where: { $0 >= vocabularySize }) {
+                throw GenerationError.invalidOption(name: name, value: "\(t)", reason: "outside the vocabulary 0..<\(vocabularySize)")
+            }
+        }
+        try check("suppressTokens", suppressTokens)
+        try check("beginSuppressTokens", beginSuppressTokens)
+        try check("badWordsIds", badWordsIds.flatMap { $0 })
+        try check("sequenceBias", sequenceBias.flatMap(\.tokens))
+        if let eos = eosTokenId { try check("eosTokenId", [eos]) }
     }
 }
 
@@ -116,6 +167,10 @@ public struct GenerationConfigFile: Sendable, Equatable, Decodable {
     public var repetitionPenalty: Float?
     public var noRepeatNgramSize: Int?
     public var eosTokenId: Int?
+    public var suppressTokens: [Int]?
+    public var beginSuppressTokens: [Int]?
+    public var badWordsIds: [[Int]]?
+    public var forcedEOSTokenId: Int?
 
     enum CodingKeys: String, CodingKey {
         case maxNewTokens = "max_new_tokens", maxLength = "max_length", minNewTokens = "min_new_tokens"
@@ -123,6 +178,8 @@ public struct GenerationConfigFile: Sendable, Equatable, Decodable {
         case earlyStopping = "early_stopping", numReturnSequences = "num_return_sequences", doSample = "do_sample"
         case temperature, topK = "top_k", topP = "top_p", repetitionPenalty = "repetition_penalty"
         case noRepeatNgramSize = "no_repeat_ngram_size", eosTokenId = "eos_token_id"
+        case suppressTokens = "suppress_tokens", beginSuppressTokens = "begin_suppress_tokens"
+        case badWordsIds = "bad_words_ids", forcedEOSTokenId = "forced_eos_token_id"
     }
 
     public init(from decoder: Decoder) throws {
@@ -150,6 +207,10 @@ public struct GenerationConfigFile: Sendable, Equatable, Decodable {
         repetitionPenalty = try c.decodeIfPresent(Float.self, forKey: .repetitionPenalty)
         noRepeatNgramSize = try c.decodeIfPresent(Int.self, forKey: .noRepeatNgramSize)
         eosTokenId = c.decodeTokenId(forKey: .eosTokenId)
+        suppressTokens = try c.decodeIfPresent([Int].self, forKey: .suppressTokens)
+        beginSuppressTokens = try c.decodeIfPresent([Int].self, forKey: .beginSuppressTokens)
+        badWordsIds = try c.decodeIfPresent([[Int]].self, forKey: .badWordsIds)
+        forcedEOSTokenId = c.decodeTokenId(forKey: .forcedEOSTokenId)
     }
 
     /// Reads `generation_config.json` from a model folder; nil when the folder has none.
@@ -182,6 +243,11 @@ public struct GenerationConfigFile: Sendable, Equatable, Decodable {
         if let repetitionPenalty { o.repetitionPenalty = repetitionPenalty }
         if let noRepeatNgramSize { o.noRepeatNgramSize = noRepeatNgramSize }
         if let eosTokenId { o.eosTokenId = eosTokenId }
+        if let suppressTokens { o.suppressTokens = suppressTokens }
+        if let beginSuppressTokens { o.beginSuppressTokens = beginSuppressTokens }
+        if let badWordsIds { o.badWordsIds = badWordsIds }
+        // Forced EOS ends outputs with the EOS the options use; a different forced token is not an EOS.
+        if let forcedEOSTokenId, forcedEOSTokenId == (o.eosTokenId ?? forcedEOSTokenId) { o.forcedEOS = true }
         return o
     }
 }

@@ -8,10 +8,13 @@ public struct LogitsContext {
     public var sequence: [Int]
     /// Tokens the row has generated so far.
     public var generated: Int
+    /// Index of the row's prompt in its request (transformers' `batch_id`), for `prefixAllowedTokens`.
+    public var prompt: Int
 
-    public init(sequence: [Int], generated: Int) {
+    public init(sequence: [Int], generated: Int, prompt: Int = 0) {
         self.sequence = sequence
         self.generated = generated
+        self.prompt = prompt
     }
 }
 
@@ -28,16 +31,35 @@ public struct LogitsProcessorList {
 
     public var isEmpty: Bool { processors.isEmpty }
 
+    /// Set once a prefix constraint allowed no token of the vocabulary: decoding cannot go on (transformers raises
+    /// a ValueError there), so the search stops with this error.
+    public var constraintViolation: GenerationError? {
+        for p in processors {
+            if let c = p as? PrefixConstrainedProcessor, let v = c.violation {
+                return .constraintUnsatisfiable(prompt: v.prompt, step: v.generated)
+            }
+        }
+        return nil
+    }
+
     public mutating func process(_ scores: UnsafeMutableBufferPointer<Float>, context: LogitsContext) {
         for i in processors.indices { processors[i].process(scores, context: context) }
     }
 
-    /// The edits every strategy applies, in transformers' order: repetition penalty, no-repeat n-gram, min new tokens.
+    /// The edits every strategy applies, in transformers' order (`_get_logits_processor`): sequence bias (logit
+    /// bias), repetition penalty, no-repeat n-gram, bad words, min new tokens, the prefix constraint, forced EOS,
+    /// suppressed tokens, tokens suppressed at the beginning.
     public static func penalties(for options: GenerationOptions, eos: Int) -> LogitsProcessorList {
         var list: [any LogitsProcessor] = []
+        if !options.sequenceBias.isEmpty { list.append(SequenceBiasProcessor(options.sequenceBias)) }
         if options.repetitionPenalty != 1 { list.append(RepetitionPenaltyProcessor(penalty: options.repetitionPenalty)) }
         if options.noRepeatNgramSize > 0 { list.append(NoRepeatNGramProcessor(size: options.noRepeatNgramSize)) }
+        if !options.badWordsIds.isEmpty { list.append(SequenceBiasProcessor.noBadWords(options.badWordsIds, eos: eos)) }
         if options.minNewTokens > 0 { list.append(MinNewTokensProcessor(minNewTokens: options.minNewTokens, eos: eos)) }
+        if let constraint = options.prefixAllowedTokens { list.append(PrefixConstrainedProcessor(constraint)) }
+        if options.forcedEOS { list.append(ForcedEOSProcessor(maxNewTokens: options.maxNewTokens, eos: eos)) }
+        if !options.suppressTokens.isEmpty { list.append(SuppressTokensProcessor(tokens: options.suppressTokens)) }
+        if !options.beginSuppressTokens.isEmpty { list.append(BeginSuppressTokensProcessor(tokens: options.beginSuppressTokens)) }
         return LogitsProcessorList(list)
     }
 

@@ -69,6 +69,16 @@ package struct LinearWeight: Sendable {
         }
     }
 
+    /// This weight as f32 (widened or dequantized) with LoRA deltas added.
+    func merged(_ factors: [LoRAFactors]) -> LinearWeight {
+        let buffer = OwnedFloatBuffer(count: outFeatures * inFeatures)
+        for r in 0..<outFeatures { row(r, into: buffer.pointer + r * inFeatures) }
+        mergeLoRA(into: buffer.pointer, out: outFeatures, in: inFeatures, factors)
+        let tensor = FloatTensor(shape: [outFeatures, inFeatures], pointer: UnsafePointer(buffer.pointer),
+                                 count: outFeatures * inFeatures, owner: buffer)
+        return LinearWeight(storage: .f32(tensor), outFeatures: outFeatures, inFeatures: inFeatures)
+    }
+
     /// Bytes the weight occupies as stored.
     var storedBytes: Int {
         switch storage {

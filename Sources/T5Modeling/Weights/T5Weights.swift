@@ -42,9 +42,12 @@ struct T5Weights: Sendable {
     let decoderFinalNorm: FloatTensor       // [d_model]
     let lmHead: LinearWeight                // [vocab, d_model]; `shared` when embeddings are tied
 
-    init(store: WeightStore, config c: T5Config) throws {
+    /// `adapters` are merged into the layers they target (those layers are then held as f32, whatever the
+    /// checkpoint stores: widened or dequantized, then merged).
+    init(store: WeightStore, config c: T5Config, adapters: [LoRAAdapter] = []) throws {
         let d = c.dModel, inner = c.innerDim
         let (isGated, _) = try c.feedForward()
+        let lora = try LoRAMerge(adapters: adapters, config: c)
 
         // Norm weights and bias tables are small: checking them for NaN/Inf costs nothing and catches most
         // corrupt files; the big matrices are not scanned (a NaN there surfaces as a nonFiniteLogits error).
@@ -57,7 +60,9 @@ struct T5Weights: Sendable {
         }
         func vector(_ name: String, _ n: Int) throws -> FloatTensor { try checked(name, [n]) }
         func linear(_ name: String, out: Int, in inFeatures: Int) throws -> LinearWeight {
-            try LinearWeight.load(store, name, out: out, in: inFeatures)
+            let base = try LinearWeight.load(store, name, out: out, in: inFeatures)
+            guard let factors = lora.factors[name] else { return base }
+            return base.merged(factors)
         }
         func attention(_ prefix: String, normName: String) throws -> AttentionWeights {
             AttentionWeights(
@@ -104,5 +109,30 @@ struct T5Weights: Sendable {
         } else {
             lmHead = try linear("lm_head.weight", out: c.vocabSize, in: d)
         }
+    }
+
+    /// Module path -> [out, in] of every linear layer (the names LoRA adapters target); `lm_head` included even
+    /// when tied, so that an adapter targeting it can be refused by name.
+    static func linearShapes(_ c: T5Config, gated: Bool) -> [String: (out: Int, in: Int)] {
+        let d = c.dModel, inner = c.innerDim
+        var shapes: [String: (out: Int, in: Int)] = ["lm_head": (c.vocabSize, d)]
+        func attention(_ prefix: String) {
+            for m in ["q", "k", "v"] { shapes["\(prefix).\(m)"] = (inner, d) }
+            shapes["\(prefix).o"] = (d, inner)
+        }
+        func feedForward(_ prefix: String) {
+            for m in gated ? ["wi_0", "wi_1"] : ["wi"] { shapes["\(prefix).DenseReluDense.\(m)"] = (c.dFF, d) }
+            shapes["\(prefix).DenseReluDense.wo"] = (d, c.dFF)
+        }
+        for i in 0..<c.numLayers {
+            attention("encoder.block.\(i).layer.0.SelfAttention")
+            feedForward("encoder.block.\(i).layer.1")
+        }
+        for i in 0..<c.numDecoderLayers {
+            attention("decoder.block.\(i).layer.0.SelfAttention")
+            attention("decoder.block.\(i).layer.1.EncDecAttention")
+            feedForward("decoder.block.\(i).layer.2")
+        }
+        return shapes
     }
 }
