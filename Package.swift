@@ -41,7 +41,10 @@ let package = Package(
         ),
         .target(name: "T5Tensor", swiftSettings: kernelSwiftSettings),
         .target(name: "T5SafeTensors", dependencies: ["T5Tensor"]),
-        .target(name: "T5Kernels", dependencies: ["CBLAS", "T5Tensor"], swiftSettings: kernelSwiftSettings),
+        // The hot linear-layer kernels in C for AVX2 and AVX-512 (function-level target attributes, chosen by CPUID at
+        // run time): vector code in every build without compiler flags, so also in packages that depend on this one.
+        .target(name: "CT5Kernels"),
+        .target(name: "T5Kernels", dependencies: ["CBLAS", "CT5Kernels", "T5Tensor"], swiftSettings: kernelSwiftSettings),
         .target(name: "T5Modeling", dependencies: ["T5Kernels", "T5SafeTensors", "T5Tensor"], swiftSettings: kernelSwiftSettings),
         .target(name: "T5Generation", dependencies: ["T5Modeling"]),
         .target(

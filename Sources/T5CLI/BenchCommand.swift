@@ -44,16 +44,30 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object instead of a table.")
     var json = false
 
+    @Option(name: .long, help: "Linear-layer kernels: auto (the best this CPU runs), portable, avx2 or avx512.")
+    var kernels: String = "auto"
+
+    /// The instruction set `--kernels` names (`auto`: the best this CPU supports).
+    var instructionSet: InstructionSet {
+        kernels == "auto" ? .best : InstructionSet(rawValue: kernels) ?? .best
+    }
+
     func validate() throws {
         guard newTokens >= 2 else { throw ValidationError("--new-tokens must be at least 2 (the first token is timed apart)") }
         guard warmup >= 0, reps >= 1 else { throw ValidationError("--warmup must be >= 0 and --reps >= 1") }
         _ = try parseList(promptLengths, "--prompt-len")
         _ = try parseList(batch, "--batch")
+        guard kernels == "auto" || InstructionSet(rawValue: kernels) != nil else {
+            throw ValidationError("--kernels must be auto, portable, avx2 or avx512, got '\(kernels)'")
+        }
+        guard instructionSet.isSupported else {
+            throw ValidationError("--kernels \(kernels): this CPU does not support it (best: \(InstructionSet.best.rawValue))")
+        }
     }
 
     func run() throws {
         T5Runtime.setBLASThreads(threads)
-        let runtime = T5Runtime(threads: threads)
+        let runtime = T5Runtime(threads: threads, instructionSet: instructionSet)
         let lengths = try parseList(promptLengths, "--prompt-len"), batches = try parseList(batch, "--batch")
 
         // Load (timed), then load-to-first-token on the first configuration with a fresh load.
@@ -95,6 +109,9 @@ struct BenchCommand: ParsableCommand {
             "load_ms": stats(loadTimes), "warmup": warmup, "reps": reps, "results": results,
             "prompt_ids": "ids[i] = 3 + (i*7919 + b*104729 + 13) % min(32000, vocab_size - 3) for i < L-1, then eos",
         ]
+        if let warning = slowCodeWarning(runtime) {
+            FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
+        }
         if json {
             print(try jsonLine(report))
         } else {
@@ -133,7 +150,18 @@ struct BenchCommand: ParsableCommand {
         #else
         let configuration = "release"
         #endif
-        return "\(configuration), SIMD \(SystemInfo.simdTarget)"
+        return "\(configuration), kernels \(instructionSet.description)"
+    }
+
+    /// Why the figures are not what this machine can do, if they are not: a debug build, or the portable kernels on a
+    /// CPU that runs vector ones.
+    private func slowCodeWarning(_ runtime: T5Runtime) -> String? {
+        #if DEBUG
+        return "debug build: figures are far below a release build's (swift build -c release)"
+        #else
+        guard runtime.instructionSet == .portable, InstructionSet.best != .portable else { return nil }
+        return "running the portable \(SystemInfo.simdTarget) kernels although this CPU runs \(InstructionSet.best.rawValue) (--kernels \(kernels))"
+        #endif
     }
 
     private func dtypeDescription(_ model: T5Model) -> String {

@@ -5,15 +5,19 @@
 // OpenBLAS's sgemm repacks the whole weight matrix on every call: at 8 rows that cost more than the product itself
 // (PERFORMANCE.md, "Decode steps never call BLAS").
 import CBLAS
+import CT5Kernels
 import T5Tensor
 
 /// Everything a chunk of output rows needs; passed by pointer to the pool, so dispatch allocates nothing.
 private struct PackedJob {
-    package let x: UnsafePointer<Float>
-    package let rows: Int
-    package let w: PackedMatrix
-    package let y: UnsafeMutablePointer<Float>
-    package let accumulate: Bool
+    let x: UnsafePointer<Float>
+    let rows: Int
+    let w: PackedMatrix
+    let y: UnsafeMutablePointer<Float>
+    let accumulate: Bool
+    /// The same product for the C kernels; `level` says which of them runs (or the Swift ones).
+    var c: T5KLinear
+    let level: InstructionSet
 }
 
 /// Rows up to this many use the pool kernels; more go to sgemm (on widened panels unless f32), whose cache blocking wins
@@ -24,11 +28,13 @@ private struct PackedJob {
 package func poolMaxRows(_ format: PackedFormat) -> Int { format == .f32 ? 16 : 128 }
 
 /// `y[rows, out] = x[rows, in] · wᵀ (+ y when accumulate)`.
+/// `rowIndependent` (decode steps): each row's result must not depend on how many rows share the call, so the product
+/// stays on the pool kernels (whose per-row arithmetic is fixed) whatever `rows` is, never going to sgemm.
 package func packedLinear(
     _ x: UnsafePointer<Float>, rows: Int, _ w: PackedMatrix, into y: UnsafeMutablePointer<Float>,
-    accumulate: Bool, pool: WorkerPool
+    accumulate: Bool, pool: WorkerPool, rowIndependent: Bool = false
 ) {
-    if rows > poolMaxRows(w.format) {
+    if rows > poolMaxRows(w.format) && !(rowIndependent && pool.instructionSet != .portable) {
         switch w.format {
         case .f32:
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(w.outFeatures), Int32(w.inFeatures),
@@ -40,12 +46,25 @@ package func packedLinear(
         }
         return
     }
-    var job = PackedJob(x: x, rows: rows, w: w, y: y, accumulate: accumulate)
-    // About 8 chunks per thread: enough to balance a preempted thread, few enough to keep claims cheap.
-    let chunk = max(16, w.outFeatures / (pool.threadCount * 8))
+    let c = T5KLinear(x: x, w: w.values, scales: w.scales, y: y, rows: rows, in: w.inFeatures, out: w.outFeatures,
+                      format: w.format.kernelCode, accumulate: accumulate ? 1 : 0)
+    var job = PackedJob(x: x, rows: rows, w: w, y: y, accumulate: accumulate, c: c, level: pool.instructionSet)
+    // About 8 chunks per thread: enough to balance a preempted thread, few enough to keep claims cheap; a multiple
+    // of 8 so that the C kernels' batch-1 tiles (eight weight rows) cover every chunk.
+    let chunk = (max(16, w.outFeatures / (pool.threadCount * 8)) + 7) & ~7
     withUnsafePointer(to: &job) { p in
         pool.parallelFor(count: w.outFeatures, chunk: chunk, context: UnsafeRawPointer(p)) { context, begin, end in
-            let job = context.assumingMemoryBound(to: PackedJob.self).pointee
+            let jobPointer = context.assumingMemoryBound(to: PackedJob.self)
+            switch jobPointer.pointee.level {
+            case .avx512:
+                _ = withUnsafePointer(to: jobPointer.pointee.c) { t5k_linear_avx512($0, begin, end) }
+                return
+            case .avx2:
+                _ = withUnsafePointer(to: jobPointer.pointee.c) { t5k_linear_avx2($0, begin, end) }
+                return
+            case .portable: break
+            }
+            let job = jobPointer.pointee
             switch job.w.format {
             case .f32: packedRows(F32Elements.self, job, begin, end)
             case .int8: packedRows(Int8Elements.self, job, begin, end)
@@ -243,4 +262,16 @@ private func widenRow<E: PackedElements>(_: E.Type, _ w: PackedMatrix, _ row: In
         i += 16
     }
     while i < n { dst[i] = E.load1(src, i) * s; i += 1 }
+}
+
+extension PackedFormat {
+    /// The format's code in the C kernels' `T5KLinear`.
+    var kernelCode: Int32 {
+        switch self {
+        case .f32: Int32(T5K_F32)
+        case .int8: Int32(T5K_INT8)
+        case .bf16: Int32(T5K_BF16)
+        case .f16: Int32(T5K_F16)
+        }
+    }
 }

@@ -12,15 +12,19 @@ import Foundation
 public final class T5Runtime: Sendable {
     /// Threads that take part in a kernel call, the calling thread included.
     public let threads: Int
+    /// The kernels' instruction-set level: `InstructionSet.best` unless a lower one was asked for.
+    public let instructionSet: InstructionSet
     package let pool: WorkerPool
 
     /// Most threads a runtime accepts; more than any machine this engine targets has cores.
     public static let maxThreads = 256
 
     /// A runtime with `threads` kernel threads (clamped to `1...maxThreads`); by default one per active core.
-    public init(threads: Int = T5Runtime.defaultThreadCount) {
+    /// `instructionSet` defaults to the best this CPU runs; a level the CPU lacks falls back to `best`.
+    public init(threads: Int = T5Runtime.defaultThreadCount, instructionSet: InstructionSet = .best) {
         self.threads = min(max(1, threads), Self.maxThreads)
-        pool = WorkerPool(threads: self.threads)
+        self.instructionSet = instructionSet.isSupported ? instructionSet : .best
+        pool = WorkerPool(threads: self.threads, instructionSet: self.instructionSet)
     }
 
     deinit { pool.shutdown() }

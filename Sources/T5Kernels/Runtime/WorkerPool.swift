@@ -14,6 +14,8 @@ package final class WorkerPool: @unchecked Sendable {
 
     /// Threads taking part in a loop, the caller's included.
     package let threadCount: Int
+    /// The level of the kernels run on this pool (its runtime's).
+    package let instructionSet: InstructionSet
 
     // The current loop, published by `ticket`. Every field is atomic so that a worker late from the previous loop
     // reads whole values; its claim then fails because the ticket has moved on.
@@ -32,8 +34,9 @@ package final class WorkerPool: @unchecked Sendable {
     /// How long a worker polls for the next loop before it sleeps: a decode step's gaps are much shorter.
     private static let spinIterations = 200_000
 
-    package init(threads: Int) {
+    package init(threads: Int, instructionSet: InstructionSet = .best) {
         threadCount = max(1, threads)
+        self.instructionSet = instructionSet
         for index in 1..<threadCount {
             // Workers hold the pool strongly: it lives until `shutdown()`, which its `T5Runtime` calls when it goes.
             let thread = Thread { self.workerLoop() }

@@ -89,9 +89,9 @@ extension T5Model {
             // Causal self-attention over each row's positions 0...t: x += o(attention(norm(x))).
             let a = block.selfAttention
             rmsNorm(x, rows: batch, dim: d, weight: a.layerNorm.pointer, eps: c.layerNormEpsilon, into: h)
-            linear(h, rows: batch, a.q, out: inner, in: d, into: q)
-            linear(h, rows: batch, a.k, out: inner, in: d, into: k)
-            linear(h, rows: batch, a.v, out: inner, in: d, into: v)
+            linear(h, rows: batch, a.q, out: inner, in: d, into: q, rowIndependent: true)
+            linear(h, rows: batch, a.k, out: inner, in: d, into: k, rowIndependent: true)
+            linear(h, rows: batch, a.v, out: inner, in: d, into: v, rowIndependent: true)
             let cacheK = s.selfK[l].pointer, cacheV = s.selfV[l].pointer
             for b in 0..<batch {
                 let slot = slots[b], t = position[slot]
@@ -106,12 +106,12 @@ extension T5Model {
                     matvecTransposed(rowV + head * dkv, lda: inner, rows: t + 1, cols: dkv, scores, into: ctx + b * inner + head * dkv)
                 }
             }
-            linear(ctx, rows: batch, a.o, out: d, in: inner, into: x, accumulate: true)
+            linear(ctx, rows: batch, a.o, out: d, in: inner, into: x, accumulate: true, rowIndependent: true)
 
             // Cross-attention over the real (unpadded) encoder positions; no position bias.
             let ca = block.crossAttention
             rmsNorm(x, rows: batch, dim: d, weight: ca.layerNorm.pointer, eps: c.layerNormEpsilon, into: h)
-            linear(h, rows: batch, ca.q, out: inner, in: d, into: q)
+            linear(h, rows: batch, ca.q, out: inner, in: d, into: q, rowIndependent: true)
             for b in 0..<batch {
                 let slot = slots[b], n = s.encoderLength[slot]
                 let crossK = s.crossK[l * capacity + slot], crossV = s.crossV[l * capacity + slot]
@@ -122,9 +122,9 @@ extension T5Model {
                     matvecTransposed(crossV + head * dkv, lda: inner, rows: n, cols: dkv, scores, into: ctx + b * inner + head * dkv)
                 }
             }
-            linear(ctx, rows: batch, ca.o, out: d, in: inner, into: x, accumulate: true)
+            linear(ctx, rows: batch, ca.o, out: d, in: inner, into: x, accumulate: true, rowIndependent: true)
 
-            feedForward(block.feedForward, rows: batch, x: x, h: h, ff: s.ff.pointer, gate: s.gate?.pointer)
+            feedForward(block.feedForward, rows: batch, x: x, h: h, ff: s.ff.pointer, gate: s.gate?.pointer, rowIndependent: true)
         }
 
         // Final norm, the tied-head rescale, and the vocabulary projection.
@@ -132,7 +132,7 @@ extension T5Model {
         if c.tieWordEmbeddings {
             scale(h, by: Float(1 / Double(d).squareRoot()), count: batch * d)
         }
-        linear(h, rows: batch, weights.lmHead, out: c.vocabSize, in: d, into: s.logits.pointer)
+        linear(h, rows: batch, weights.lmHead, out: c.vocabSize, in: d, into: s.logits.pointer, rowIndependent: true)
         for b in 0..<batch { position[slots[b]] += 1 }
     }
 
@@ -149,16 +149,16 @@ extension T5Model {
     /// `x += wo(act(wi · norm(x)))`, gated variants multiplying by `wi_1 · norm(x)` before `wo`.
     private func feedForward(
         _ w: FeedForwardWeights, rows: Int, x: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>,
-        ff: UnsafeMutablePointer<Float>, gate: UnsafeMutablePointer<Float>?
+        ff: UnsafeMutablePointer<Float>, gate: UnsafeMutablePointer<Float>?, rowIndependent: Bool = false
     ) {
         let c = config, d = c.dModel
         rmsNorm(x, rows: rows, dim: d, weight: w.layerNorm.pointer, eps: c.layerNormEpsilon, into: h)
-        linear(h, rows: rows, w.wi, out: c.dFF, in: d, into: ff)
+        linear(h, rows: rows, w.wi, out: c.dFF, in: d, into: ff, rowIndependent: rowIndependent)
         activate(ff, count: rows * c.dFF, activation)
         if let wiGate = w.wiGate, let gate {
-            linear(h, rows: rows, wiGate, out: c.dFF, in: d, into: gate)
+            linear(h, rows: rows, wiGate, out: c.dFF, in: d, into: gate, rowIndependent: rowIndependent)
             multiply(ff, by: gate, count: rows * c.dFF)
         }
-        linear(ff, rows: rows, w.wo, out: d, in: c.dFF, into: x, accumulate: true)
+        linear(ff, rows: rows, w.wo, out: d, in: c.dFF, into: x, accumulate: true, rowIndependent: rowIndependent)
     }
 }

@@ -98,12 +98,13 @@ package struct LinearWeight: Sendable {
 
 extension T5Model {
     /// `y[rows, out] = x[rows, in] · wᵀ (+ y when accumulate)`, on this model's runtime, whatever the weight's storage.
+    /// `rowIndependent` (decoder steps): a row's result must not depend on the other rows of the batch.
     @inline(__always)
     func linear(
         _ x: UnsafePointer<Float>, rows: Int, _ w: LinearWeight, out: Int, in inFeatures: Int,
-        into y: UnsafeMutablePointer<Float>, accumulate: Bool = false
+        into y: UnsafeMutablePointer<Float>, accumulate: Bool = false, rowIndependent: Bool = false
     ) {
         assert(out == w.outFeatures && inFeatures == w.inFeatures)
-        packedLinear(x, rows: rows, w.matrix, into: y, accumulate: accumulate, pool: runtime.pool)
+        packedLinear(x, rows: rows, w.matrix, into: y, accumulate: accumulate, pool: runtime.pool, rowIndependent: rowIndependent)
     }
 }

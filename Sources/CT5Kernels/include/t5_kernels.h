@@ -1,0 +1,48 @@
+// Hot decode kernels in C, compiled for several x86-64 levels in one build and chosen at run time by CPUID.
+// Swift has no per-function target features, and `-target-cpu` is an unsafe flag a dependency may not use, so this
+// target is how a plain `swift build` (and any package depending on T5Engine) gets AVX2/FMA or AVX-512 code
+// (PERFORMANCE.md, "Fast by default: C kernels with run-time dispatch").
+#ifndef T5_KERNELS_H
+#define T5_KERNELS_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Element formats of a weight matrix (as PackedFormat in T5Tensor).
+enum { T5K_F32 = 0, T5K_INT8 = 1, T5K_BF16 = 2, T5K_F16 = 3 };
+
+/// Instruction-set levels the kernels are built for; `t5k_cpu_level` says which one this CPU and OS can run.
+enum { T5K_LEVEL_BASELINE = 0, T5K_LEVEL_AVX2 = 1, T5K_LEVEL_AVX512 = 2 };
+
+/// `y[rows, out] = x[rows, in] · wᵀ (+ y when accumulate)` for output columns `begin..<end`.
+/// `w` is `[out, in]` row-major in `format`; `scales` (int8 only, else NULL) holds one f32 per output row.
+/// Every (row, output) dot product is summed in the same order whatever `rows` is, so a row's result does not depend on
+/// which other rows share the call.
+typedef struct {
+    const float *x;
+    const void *w;
+    const float *scales;
+    float *y;
+    long rows;
+    long in;
+    long out;
+    int format;
+    int accumulate;
+} T5KLinear;
+
+/// The best level this CPU and operating system support (AVX state enabled by the OS included).
+int t5k_cpu_level(void);
+
+/// The level-specific kernels; call only those `t5k_cpu_level` allows. They return 0 (and do nothing) if the
+/// target was built for another architecture.
+int t5k_linear_avx2(const T5KLinear *job, long begin, long end);
+int t5k_linear_avx512(const T5KLinear *job, long begin, long end);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,50 @@
+// The linear-layer kernel (linear_kernel.h) built for AVX2+FMA+F16C and for AVX-512, plus the CPUID check that
+// says which of them may run. Function-level target attributes need no compiler flags, so this builds in any package.
+#include "t5_kernels.h"
+
+#if defined(__x86_64__) && defined(__clang__)
+#include <cpuid.h>
+
+int t5k_cpu_level(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return T5K_LEVEL_BASELINE;
+    const int fma = (c >> 12) & 1, osxsave = (c >> 27) & 1, avx = (c >> 28) & 1, f16c = (c >> 29) & 1;
+    if (!(fma && osxsave && avx && f16c)) return T5K_LEVEL_BASELINE;
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    if ((lo & 0x6) != 0x6) return T5K_LEVEL_BASELINE;              // XMM and YMM state saved by the OS
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return T5K_LEVEL_BASELINE;
+    const int avx2 = (b >> 5) & 1, avx512f = (b >> 16) & 1, avx512dq = (b >> 17) & 1, avx512bw = (b >> 30) & 1,
+              avx512vl = (b >> 31) & 1;
+    if (!avx2) return T5K_LEVEL_BASELINE;
+    if (avx512f && avx512dq && avx512bw && avx512vl && (lo & 0xE6) == 0xE6) return T5K_LEVEL_AVX512;  // + opmask, ZMM
+    return T5K_LEVEL_AVX2;
+}
+
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
+#define KNAME t5k_linear_avx2
+#define W 8
+#define RB 2
+#include "linear_kernel.h"
+#undef KNAME
+#undef W
+#undef RB
+#pragma clang attribute pop
+
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c"))), apply_to = function)
+#define KNAME t5k_linear_avx512
+#define W 16
+#define RB 4
+#include "linear_kernel.h"
+#undef KNAME
+#undef W
+#undef RB
+#pragma clang attribute pop
+
+#else
+
+int t5k_cpu_level(void) { return T5K_LEVEL_BASELINE; }
+int t5k_linear_avx2(const T5KLinear *job, long begin, long end) { (void)job; (void)begin; (void)end; return 0; }
+int t5k_linear_avx512(const T5KLinear *job, long begin, long end) { (void)job; (void)begin; (void)end; return 0; }
+
+#endif

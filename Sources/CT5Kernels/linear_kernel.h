@@ -1,0 +1,124 @@
+// The linear-layer kernel, written once and included by linear.c once per instruction-set level with:
+//   KNAME  the exported function's name      W   f32 lanes per vector (8: AVX2, 16: AVX-512)
+//   RB     input rows per register tile       (and the level's `#pragma clang attribute` target around the include)
+// Weight-stationary: a tile of OB weight rows is widened once per k-step and multiplied into RB input rows, so each
+// weight is read from memory once per call for all rows. Every (row, output) pair has exactly one accumulator vector
+// summed over k in order, then reduced by the same tree, so results are independent of the tiling and of `rows`.
+
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define L(name) CAT(name, KNAME)
+
+typedef float L(vf) __attribute__((ext_vector_type(W)));
+typedef unsigned int L(vu) __attribute__((ext_vector_type(W)));
+typedef signed char L(vi8) __attribute__((ext_vector_type(W)));
+typedef unsigned short L(vu16) __attribute__((ext_vector_type(W)));
+typedef _Float16 L(vh) __attribute__((ext_vector_type(W)));
+
+static inline __attribute__((always_inline)) L(vf) L(load_f32)(const void *p, long i) {
+    L(vf) v; __builtin_memcpy(&v, (const char *)p + 4 * i, sizeof v); return v;
+}
+static inline __attribute__((always_inline)) L(vf) L(load_int8)(const void *p, long i) {
+    L(vi8) v; __builtin_memcpy(&v, (const char *)p + i, sizeof v);
+    return __builtin_convertvector(v, L(vf));
+}
+static inline __attribute__((always_inline)) L(vf) L(load_bf16)(const void *p, long i) {
+    L(vu16) v; __builtin_memcpy(&v, (const char *)p + 2 * i, sizeof v);
+    return (L(vf))(__builtin_convertvector(v, L(vu)) << 16);
+}
+static inline __attribute__((always_inline)) L(vf) L(load_f16)(const void *p, long i) {
+    L(vh) v; __builtin_memcpy(&v, (const char *)p + 2 * i, sizeof v);
+    return __builtin_convertvector(v, L(vf));
+}
+static inline __attribute__((always_inline)) float L(one_f32)(const void *p, long i) {
+    float v; __builtin_memcpy(&v, (const char *)p + 4 * i, 4); return v;
+}
+static inline __attribute__((always_inline)) float L(one_int8)(const void *p, long i) { return (float)((const signed char *)p)[i]; }
+static inline __attribute__((always_inline)) float L(one_bf16)(const void *p, long i) {
+    unsigned short h; __builtin_memcpy(&h, (const char *)p + 2 * i, 2);
+    unsigned int b = (unsigned int)h << 16; float f; __builtin_memcpy(&f, &b, 4); return f;
+}
+static inline __attribute__((always_inline)) float L(one_f16)(const void *p, long i) {
+    _Float16 h; __builtin_memcpy(&h, (const char *)p + 2 * i, 2); return (float)h;
+}
+
+/// Lanes summed by halving: the same tree for every accumulator.
+static inline __attribute__((always_inline)) float L(reduce)(L(vf) v) {
+#if W == 16
+    __attribute__((ext_vector_type(8))) float a = v.lo + v.hi;
+#else
+    __attribute__((ext_vector_type(8))) float a = v;
+#endif
+    __attribute__((ext_vector_type(4))) float b = a.lo + a.hi;
+    __attribute__((ext_vector_type(2))) float c = b.lo + b.hi;
+    return c.x + c.y;
+}
+
+/// One tile: weight rows o..<o+OB against input rows r..<r+RBN. OB and RBN are constants at every call site, so the
+/// accumulator array lives in registers.
+#define DEFINE_TILE(FMT, BYTES)                                                                                       \
+static inline __attribute__((always_inline)) void L(tile_##FMT)(const T5KLinear *j, long o, long r, const int OB,      \
+                                                                const int RBN) {                                        \
+    const long n = j->in, out = j->out;                                                                                 \
+    const char *w = (const char *)j->w + o * n * BYTES;                                                                 \
+    const float *x = j->x + r * n;                                                                                      \
+    L(vf) acc[8][RB];                                                                                                   \
+    for (int a = 0; a < OB; a++) for (int b = 0; b < RBN; b++) acc[a][b] = (L(vf))0;                                    \
+    long k = 0;                                                                                                         \
+    for (; k + W <= n; k += W) {                                                                                        \
+        L(vf) wv[8];                                                                                                    \
+        for (int a = 0; a < OB; a++) wv[a] = L(load_##FMT)(w + a * n * BYTES, k);                                       \
+        for (int b = 0; b < RBN; b++) {                                                                                 \
+            L(vf) xv = L(load_f32)(x + b * n, k);                                                                       \
+            for (int a = 0; a < OB; a++) acc[a][b] = __builtin_elementwise_fma(wv[a], xv, acc[a][b]);                  \
+        }                                                                                                               \
+    }                                                                                                                   \
+    for (int a = 0; a < OB; a++) {                                                                                      \
+        const float s = j->scales ? j->scales[o + a] : 1.0f;                                                            \
+        for (int b = 0; b < RBN; b++) {                                                                                 \
+            float d = L(reduce)(acc[a][b]);                                                                             \
+            for (long t = k; t < n; t++) d = __builtin_fmaf(L(one_##FMT)(w + a * n * BYTES, t), x[b * n + t], d);      \
+            float *yp = j->y + (r + b) * out + o + a;                                                                   \
+            *yp = j->accumulate ? *yp + d * s : d * s;                                                                  \
+        }                                                                                                               \
+    }                                                                                                                   \
+}                                                                                                                       \
+/* Output columns begin..<end for every input row: one row reads eight weight rows side by side (eight independent */  \
+/* accumulators hide the FMA latency); more rows use 4 x RB tiles, the last RB-1 rows smaller ones. */                  \
+static void L(rows_##FMT)(const T5KLinear *j, long begin, long end) {                                                   \
+    const long rows = j->rows;                                                                                          \
+    long o = begin;                                                                                                     \
+    if (rows == 1) {                                                                                                    \
+        for (; o + 8 <= end; o += 8) L(tile_##FMT)(j, o, 0, 8, 1);                                                      \
+    } else {                                                                                                            \
+        for (; o + 4 <= end; o += 4) {                                                                                  \
+            long r = 0;                                                                                                 \
+            for (; r + RB <= rows; r += RB) L(tile_##FMT)(j, o, r, 4, RB);                                              \
+            switch (rows - r) {                                                                                         \
+            case 1: L(tile_##FMT)(j, o, r, 4, 1); break;                                                                \
+            case 2: if (RB > 2) L(tile_##FMT)(j, o, r, 4, 2); break;                                                    \
+            case 3: if (RB > 3) L(tile_##FMT)(j, o, r, 4, 3); break;                                                    \
+            default: break;                                                                                             \
+            }                                                                                                           \
+        }                                                                                                               \
+    }                                                                                                                   \
+    for (; o < end; o++) for (long r = 0; r < rows; r++) L(tile_##FMT)(j, o, r, 1, 1);                                  \
+}
+
+DEFINE_TILE(f32, 4)
+DEFINE_TILE(int8, 1)
+DEFINE_TILE(bf16, 2)
+DEFINE_TILE(f16, 2)
+
+int KNAME(const T5KLinear *job, long begin, long end) {
+    switch (job->format) {
+    case T5K_F32: L(rows_f32)(job, begin, end); break;
+    case T5K_INT8: L(rows_int8)(job, begin, end); break;
+    case T5K_BF16: L(rows_bf16)(job, begin, end); break;
+    case T5K_F16: L(rows_f16)(job, begin, end); break;
+    default: return 0;
+    }
+    return 1;
+}
+
+#undef L

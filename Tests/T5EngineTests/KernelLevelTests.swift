@@ -1,0 +1,110 @@
+// The linear-layer kernels at every instruction-set level this CPU runs (portable Swift, C for AVX2 and AVX-512):
+// each against a naive product over the exactly widened weights, and the C kernels' promise that a row's result is the
+// same bits whichever other rows share the call (continuous batching relies on it: greedy ids alone == in a batch).
+import Foundation
+import Testing
+@testable import T5Engine
+
+@Suite struct KernelLevelTests {
+    static let levels = InstructionSet.allCases.filter(\.isSupported)
+    static let formats: [PackedFormat] = [.f32, .int8, .bf16, .f16]
+
+    /// A `[out, n]` matrix in `format` (weights in about [-1, 1], f16 with some subnormals), its widened f32 values
+    /// (scale applied), and the int8 scales.
+    static func matrix(_ format: PackedFormat, out: Int, n: Int) -> (bytes: [UInt8], widened: [Float], scales: [Float]) {
+        let w = Int8AndConvertTests.values(out * n, seed: 11)
+        switch format {
+        case .f32:
+            return (w.withUnsafeBytes { Array($0) }, w, [])
+        case .int8:
+            var q = [Int8](repeating: 0, count: out * n), scales = [Float](repeating: 0, count: out)
+            Int8Quantize.quantize(w, rows: out, cols: n, values: &q, scales: &scales)
+            let widened = (0..<(out * n)).map { Float(q[$0]) * scales[$0 / n] }
+            return (q.withUnsafeBytes { Array($0) }, widened, scales)
+        case .bf16:
+            let bits = w.map { UInt16(truncatingIfNeeded: $0.bitPattern >> 16) }
+            return (bits.withUnsafeBytes { Array($0) }, bits.map(FloatWidening.float(fromBF16:)), [])
+        case .f16:
+            // Every 7th weight a subnormal (as real f16 checkpoints have a few).
+            let bits = w.enumerated().map { i, v -> UInt16 in
+                i % 7 == 0 ? UInt16(i % 1023 + 1) | (v < 0 ? 0x8000 : 0) : f16Bits(v)
+            }
+            return (bits.withUnsafeBytes { Array($0) }, bits.map(FloatWidening.float(fromF16:)), [])
+        }
+    }
+
+    /// Nearest-below f16 bits of a value in [-1, 1] (normal range only; exactness comes from widening them back).
+    static func f16Bits(_ v: Float) -> UInt16 {
+        let b = v.bitPattern, sign = UInt16(b >> 16) & 0x8000
+        let exponent = Int((b >> 23) & 0xFF) - 127 + 15
+        guard exponent > 0 else { return sign }
+        return sign | UInt16(exponent) << 10 | UInt16((b >> 13) & 0x3FF)
+    }
+
+    static func run(_ level: InstructionSet, _ format: PackedFormat, _ m: (bytes: [UInt8], widened: [Float], scales: [Float]),
+                    x: [Float], rows: Int, out: Int, n: Int, accumulateOnto start: Float?) -> [Float] {
+        var y = [Float](repeating: start ?? 0, count: rows * out)
+        let pool = WorkerPool(threads: 2, instructionSet: level)
+        defer { pool.shutdown() }
+        m.bytes.withUnsafeBytes { raw in
+            m.scales.withUnsafeBufferPointer { s in
+                let matrix = PackedMatrix(values: raw.baseAddress!, format: format, scales: format == .int8 ? s.baseAddress : nil,
+                                          outFeatures: out, inFeatures: n)
+                packedLinear(x, rows: rows, matrix, into: &y, accumulate: start != nil, pool: pool, rowIndependent: true)
+            }
+        }
+        return y
+    }
+
+    /// Widths that are and are not multiples of the vector lengths; row counts across every tile shape.
+    @Test(arguments: [(1, 64), (2, 77), (3, 512), (5, 130), (8, 96), (13, 33), (20, 144)])
+    func everyLevelMatchesNaive(_ shape: (rows: Int, n: Int)) {
+        let (rows, n) = shape, out = 45
+        let x = Int8AndConvertTests.values(rows * n, seed: 12)
+        for level in Self.levels {
+            for format in Self.formats {
+                let m = Self.matrix(format, out: out, n: n)
+                let y = Self.run(level, format, m, x: x, rows: rows, out: out, n: n, accumulateOnto: 0.5)
+                for r in 0..<rows {
+                    for o in 0..<out {
+                        var e: Double = 0.5, mag: Double = 1
+                        for i in 0..<n {
+                            e += Double(m.widened[o * n + i]) * Double(x[r * n + i]); mag += abs(Double(m.widened[o * n + i]))
+                        }
+                        #expect(abs(Double(y[r * out + o]) - e) < 2e-6 * mag, "\(level) \(format) row \(r) out \(o)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Row r of a batch equals, bit for bit, row r computed alone, for every C level and format.
+    @Test(arguments: [2, 3, 4, 7, 8, 9, 17, 33])
+    func cKernelRowsAreIndependentOfTheBatch(rows: Int) {
+        let n = 160, out = 72
+        let x = Int8AndConvertTests.values(rows * n, seed: 13)
+        for level in Self.levels where level != .portable {
+            for format in Self.formats {
+                let m = Self.matrix(format, out: out, n: n)
+                let batched = Self.run(level, format, m, x: x, rows: rows, out: out, n: n, accumulateOnto: nil)
+                for r in 0..<rows {
+                    let alone = Self.run(level, format, m, x: Array(x[(r * n)..<((r + 1) * n)]), rows: 1, out: out, n: n,
+                                         accumulateOnto: nil)
+                    #expect(alone.map(\.bitPattern) == batched[(r * out)..<((r + 1) * out)].map(\.bitPattern),
+                            "\(level) \(format) row \(r) of \(rows)")
+                }
+            }
+        }
+    }
+
+    @Test func bestLevelIsSupported() {
+        #expect(InstructionSet.best.isSupported)
+        #if arch(x86_64)
+        // Every machine this project runs on has AVX2 (MACHINE.md); CI would catch a dispatch that never fires.
+        let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        if flags.contains(" avx2 ") && flags.contains(" fma ") && flags.contains(" f16c ") {
+            #expect(InstructionSet.best != .portable)
+        }
+        #endif
+    }
+}
