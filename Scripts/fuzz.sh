@@ -61,8 +61,14 @@ testable=" $(sed -n 's/^[[:space:]]*@testable[[:space:]]\{1,\}import[[:space:]]\
 # -O keeps executions fast; bounds and overflow checks stay on (not -Ounchecked), so traps are findings.
 # CBLAS: the module map over <cblas.h> from Sources/CBLAS (T5Kernels imports it; its importers need it to
 # load T5Kernels), linked against OpenBLAS (never instrumented).
+# CT5Kernels (the C kernels T5Kernels imports): a module map over its public header in $out/cmodules, and the C file
+# compiled by the toolchain's clang into one object (not instrumented, like OpenBLAS; its own tests cover it).
+cmodules="$out/cmodules"
+mkdir -p "$cmodules/CT5Kernels"
+printf 'module CT5Kernels {\n    header "%s"\n    export *\n}\n' "$root/Sources/CT5Kernels/include/t5_kernels.h" \
+  >"$cmodules/CT5Kernels/module.modulemap"
 common=(-O -g -sanitize=fuzzer,address -swift-version 6 -package-name swift-t5 -parse-as-library
-        -wmo -j 1 -I "$modules" -I "$root/Sources/CBLAS")
+        -wmo -j 1 -I "$modules" -I "$root/Sources/CBLAS" -I "$cmodules/CT5Kernels")
 
 # Runs a swiftc command from $out (swiftc may drop temporary files in the working directory); on failure prints
 # its output and exits; ld.gold's harmless "Cannot export local symbol" warnings are dropped.
@@ -79,6 +85,22 @@ run_swiftc() {
 build() {
   local name f stale dep
   local link_objects=()
+  local c_obj="$objects/CT5Kernels.o" c_sources
+  mapfile -t c_sources < <(find "$root/Sources/CT5Kernels" -name '*.c' -o -name '*.h' | sort)
+  stale=1
+  if [[ -f "$c_obj" ]]; then
+    stale=0
+    for f in "${c_sources[@]}" "$script"; do
+      if [[ "$f" -nt "$c_obj" ]]; then stale=1; break; fi
+    done
+  fi
+  if [[ $stale == 1 ]]; then
+    echo "compiling CT5Kernels (C) ..." >&2
+    rm -f "$c_obj"
+    clang -O2 -g -fPIC -I "$root/Sources/CT5Kernels/include" -c "$root/Sources/CT5Kernels/linear.c" -o "$c_obj" \
+      || { echo "fuzz build failed" >&2; exit 1; }
+  fi
+  link_objects+=("$c_obj")
   for name in "${module_names[@]}"; do
     local obj="$objects/$name.o" sources
     mapfile -t sources < <(find "$root/Sources/$name" -name '*.swift' | sort)
