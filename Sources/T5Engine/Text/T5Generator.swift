@@ -105,6 +105,10 @@ public final class T5Generator: Sendable {
         }
     }
 
+    /// `text` as token ids for `GenerationOptions.prefix` (the output is forced to start with it): tokenized as
+    /// the tokenizer reads it, without EOS.
+    public func prefixTokens(_ text: String) throws -> [Int] { Array(try tokenizer.encodeWithEOS(text).dropLast()) }
+
     /// The encoder's hidden states for `text`: per token (`[tokens, d_model]`) and mean-pooled.
     public func embed(text: String) throws -> (tokens: [[Float]], pooled: [Float]) {
         let ids = try tokenizer.encodeWithEOS(text)
