@@ -92,3 +92,16 @@ import Testing
         #expect(entries.count == g.tokens.count - o.prefix.count && entries.allSatisfy { $0.top.count == 3 })
     }
 }
+
+@Suite struct PrefixStopStringTests {
+    /// A stop string inside the forced prefix does not end the output at once: stops are looked for after it.
+    @Test func stopStringsLookPastThePrefix() async throws {
+        let generator = try T5Generator(directory: Fixtures.modelDirectory("text-tiny"))
+        var o = generator.defaultOptions
+        o.maxNewTokens = 6
+        o.prefix = try generator.prefixTokens("Das Haus")
+        o.stopStrings = ["Haus"]
+        let g = try await generator.generate(prompt: "translate English to German: The house is wonderful.", options: o)
+        #expect(g.finishReason != .stop && g.tokens.count == o.maxNewTokens, "\(g.tokens) \(g.finishReason)")
+    }
+}

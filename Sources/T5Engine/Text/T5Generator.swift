@@ -131,9 +131,10 @@ public final class T5Generator: Sendable {
         let t1 = clock.now
         var hooks = GenerationHooks(isCancelled: { cancelled.isSet })
         if !options.stopStrings.isEmpty {
-            let stops = options.stopStrings
+            // Stop strings are looked for in the generated text: a forced prefix that holds one does not stop it.
+            let stops = options.stopStrings, forced = options.prefix.count
             hooks.shouldStop = { _, tokens in
-                let text = tokenizer.decodeSkippingSpecial(tokens)
+                let text = tokenizer.decodeSkippingSpecial(Array(tokens.dropFirst(forced)))
                 return stops.contains { text.contains($0) }
             }
         }
