@@ -85,22 +85,25 @@ run_swiftc() {
 build() {
   local name f stale dep
   local link_objects=()
-  local c_obj="$objects/CT5Kernels.o" c_sources
-  mapfile -t c_sources < <(find "$root/Sources/CT5Kernels" -name '*.c' -o -name '*.h' | sort)
-  stale=1
-  if [[ -f "$c_obj" ]]; then
-    stale=0
-    for f in "${c_sources[@]}" "$script"; do
-      if [[ "$f" -nt "$c_obj" ]]; then stale=1; break; fi
-    done
-  fi
-  if [[ $stale == 1 ]]; then
-    echo "compiling CT5Kernels (C) ..." >&2
-    rm -f "$c_obj"
-    clang -O2 -g -fPIC -I "$root/Sources/CT5Kernels/include" -c "$root/Sources/CT5Kernels/linear.c" -o "$c_obj" \
-      || { echo "fuzz build failed" >&2; exit 1; }
-  fi
-  link_objects+=("$c_obj")
+  local c_file c_obj c_headers
+  mapfile -t c_headers < <(find "$root/Sources/CT5Kernels" -name '*.h' | sort)
+  while IFS= read -r c_file; do
+    c_obj="$objects/CT5Kernels-$(basename "$c_file" .c).o"
+    stale=1
+    if [[ -f "$c_obj" ]]; then
+      stale=0
+      for f in "$c_file" "${c_headers[@]}" "$script"; do
+        if [[ "$f" -nt "$c_obj" ]]; then stale=1; break; fi
+      done
+    fi
+    if [[ $stale == 1 ]]; then
+      echo "compiling CT5Kernels/$(basename "$c_file") ..." >&2
+      rm -f "$c_obj"
+      clang -O2 -g -fPIC -I "$root/Sources/CT5Kernels/include" -c "$c_file" -o "$c_obj" \
+        || { echo "fuzz build failed" >&2; exit 1; }
+    fi
+    link_objects+=("$c_obj")
+  done < <(find "$root/Sources/CT5Kernels" -name '*.c' | sort)
   for name in "${module_names[@]}"; do
     local obj="$objects/$name.o" sources
     mapfile -t sources < <(find "$root/Sources/$name" -name '*.swift' | sort)

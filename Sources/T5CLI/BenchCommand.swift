@@ -16,6 +16,10 @@ struct BenchCommand: ParsableCommand {
             with R = min(32000, vocab_size - 3).
             Batch-1 decode tok/s excludes the first token; batch-N tok/s is N*new-tokens over encoder plus all steps.
             Figures are medians over --reps runs after --warmup runs, with min and max.
+            Roofline (unless --no-roofline): the machine is measured once per run (read bandwidth with the runtime's \
+            threads, OpenBLAS sgemm on a large square product, the engine's kernels' best rate); decode is shown \
+            against weight bytes per step over that bandwidth or its FLOPs over the peak rate, whichever bound is \
+            tighter, the encoder against its linear layers' FLOPs at the sgemm rate, each with the fraction reached.
             """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -43,6 +47,9 @@ struct BenchCommand: ParsableCommand {
 
     @Flag(name: .long, help: "Print one JSON object instead of a table.")
     var json = false
+
+    @Flag(inversion: .prefixedNo, help: "Measure the machine (about a second) and show each figure against its bound.")
+    var roofline = true
 
     @Option(name: .long, help: "Linear-layer kernels: auto (the best this CPU runs), portable, avx2 or avx512.")
     var kernels: String = "auto"
@@ -102,20 +109,33 @@ struct BenchCommand: ParsableCommand {
                 ])
             }
         }
-        let report: [String: Any] = [
+        let peakRSS = SystemInfo.peakRSSBytes
+        // The machine is measured after the timed runs (same threads), so that its large read buffer stays out of the
+        // peak RSS just taken.
+        let peaks = roofline ? MachinePeaks.measure(runtime: runtime) : nil
+        if let peaks {
+            for i in results.indices {
+                let r = results[i], b = r["batch"] as! Int, length = r["prompt_len"] as! Int
+                results[i]["roofline"] = rooflineFigures(
+                    model0, peaks, batch: b, tokens: b * length,
+                    encoderMs: median(r["encoder_ms"]), decodeTokS: median(r["decode_tok_s"]))
+            }
+        }
+        var report: [String: Any] = [
             "model": modelPath, "cpu": SystemInfo.cpuModel, "openblas_core": SystemInfo.blasCoreName,
             "threads": threads, "build": buildDescription, "weights_dtype": dtypeDescription(model0),
-            "weight_bytes": model0.weightBytes, "peak_rss_bytes": SystemInfo.peakRSSBytes,
+            "weight_bytes": model0.weightBytes, "peak_rss_bytes": peakRSS,
             "load_ms": stats(loadTimes), "warmup": warmup, "reps": reps, "results": results,
             "prompt_ids": "ids[i] = 3 + (i*7919 + b*104729 + 13) % min(32000, vocab_size - 3) for i < L-1, then eos",
         ]
+        if let peaks { report["machine"] = machineFigures(peaks, model0) }
         if let warning = slowCodeWarning(runtime) {
             FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
         }
         if json {
             print(try jsonLine(report))
         } else {
-            print(table(report, results))
+            print(table(report, results, peaks))
         }
     }
 
@@ -168,7 +188,7 @@ struct BenchCommand: ParsableCommand {
         "weights held as \(model.linearWeightFormat)"
     }
 
-    private func table(_ report: [String: Any], _ results: [[String: Any]]) -> String {
+    private func table(_ report: [String: Any], _ results: [[String: Any]], _ peaks: MachinePeaks?) -> String {
         func cell(_ s: Any?, _ digits: Int) -> String {
             guard let s = s as? [String: Double], let m = s["median"], let lo = s["min"], let hi = s["max"] else { return "-" }
             return String(format: "%.\(digits)f (%.\(digits)f–%.\(digits)f)", m, lo, hi)
@@ -177,14 +197,80 @@ struct BenchCommand: ParsableCommand {
             "model: \(modelPath) [\(report["weights_dtype"]!)], weights \(format(bytes: report["weight_bytes"] as! Int))",
             "cpu: \(report["cpu"]!), OpenBLAS core: \(report["openblas_core"]!), threads: \(threads), build: \(buildDescription)",
             "load: \(cell(report["load_ms"], 1)) ms; peak RSS \(format(bytes: report["peak_rss_bytes"] as! Int)); medians of \(reps) (min–max)",
+        ]
+        if let peaks, let machine = report["machine"] as? [String: Any] { lines += rooflineLines(peaks, machine) }
+        lines += [
             "",
-            "| prompt | batch | encoder ms | first token ms | decode tok/s (excl. 1st) | total tok/s |",
-            "|---:|---:|---:|---:|---:|---:|",
+            "| prompt | batch | encoder ms | first token ms | decode tok/s (excl. 1st) | total tok/s |"
+                + (peaks == nil ? "" : " encoder bound ms (reached) | decode bound tok/s (limit, reached) |"),
+            "|---:|---:|---:|---:|---:|---:|" + (peaks == nil ? "" : "---:|---:|"),
         ]
         for r in results {
-            lines.append("| \(r["prompt_len"]!) | \(r["batch"]!) | \(cell(r["encoder_ms"], 2)) | \(cell(r["first_token_ms"], 2)) | \(cell(r["decode_tok_s"], 1)) | \(cell(r["total_tok_s"], 1)) |")
+            var line = "| \(r["prompt_len"]!) | \(r["batch"]!) | \(cell(r["encoder_ms"], 2)) | \(cell(r["first_token_ms"], 2)) | \(cell(r["decode_tok_s"], 1)) | \(cell(r["total_tok_s"], 1)) |"
+            if let f = r["roofline"] as? [String: Any], let e = f["encoder"] as? [String: Any], let d = f["decode"] as? [String: Any] {
+                line += String(format: " %.2f (%.0f %%) | %.1f (%@, %.0f %%) |",
+                               e["bound_ms"] as! Double, 100 * (e["fraction"] as! Double),
+                               d["bound_tok_s"] as! Double, d["limit"] as! String, 100 * (d["fraction"] as! Double))
+            }
+            lines.append(line)
         }
         return lines.joined(separator: "\n")
+    }
+}
+
+// MARK: Roofline
+
+extension BenchCommand {
+    /// Run-wide figures: the measured peaks, and what one decode step reads and computes.
+    func machineFigures(_ peaks: MachinePeaks, _ model: T5Model) -> [String: Any] {
+        [
+            "read_bytes_per_s": peaks.readBytesPerSecond, "bandwidth_buffer_bytes": peaks.bandwidthBufferBytes,
+            "last_level_cache_bytes": SystemInfo.lastLevelCacheBytes,
+            "sgemm_flops_per_s": peaks.sgemmFlopsPerSecond, "sgemm_n": peaks.sgemmSize,
+            "kernel_flops_per_s": peaks.kernelFlopsPerSecond, "peak_flops_per_s": peaks.peakFlopsPerSecond,
+            "decode_step_weight_bytes": model.decodeStepWeightBytes,
+            "decode_step_flops_per_row": model.decodeStepFLOPsPerRow,
+        ]
+    }
+
+    /// One configuration against its bounds: the encoder (as timed: stack plus cross-attention keys/values) against its
+    /// linear layers at the sgemm rate; decode against weight bytes per step over the bandwidth or FLOPs over the peak.
+    func rooflineFigures(_ model: T5Model, _ peaks: MachinePeaks, batch: Int, tokens: Int, encoderMs: Double,
+                         decodeTokS: Double) -> [String: Any] {
+        let encoderFLOPs = Double(model.encoderLinearFLOPs(tokens: tokens))
+        let encoderBound = Roofline.encoder(flops: encoderFLOPs, peaks: peaks)
+        let stepBytes = Double(model.decodeStepWeightBytes), stepFLOPs = Double(model.decodeStepFLOPsPerRow)
+        let step = Roofline.decodeStep(weightBytes: stepBytes, flopsPerRow: stepFLOPs, batch: batch, peaks: peaks)
+        let stepsPerSecond = decodeTokS / Double(batch)
+        return [
+            "encoder": [
+                "linear_flops": encoderFLOPs, "bound_ms": encoderBound.seconds * 1000,
+                "fraction": encoderBound.fraction(measuredSeconds: encoderMs / 1000),
+            ] as [String: Any],
+            "decode": [
+                "bound_tok_s": Roofline.decodeTokensPerSecond(step, batch: batch), "limit": step.limit.rawValue,
+                "fraction": step.fraction(measuredSeconds: 1 / stepsPerSecond),
+                "weight_bytes_per_s": stepsPerSecond * stepBytes,
+                "bandwidth_fraction": stepsPerSecond * stepBytes / peaks.readBytesPerSecond,
+                "flops_per_s": decodeTokS * stepFLOPs,
+                "compute_fraction": decodeTokS * stepFLOPs / peaks.peakFlopsPerSecond,
+            ] as [String: Any],
+        ]
+    }
+
+    func rooflineLines(_ peaks: MachinePeaks, _ machine: [String: Any]) -> [String] {
+        let stepBytes = machine["decode_step_weight_bytes"] as! Int, cache = machine["last_level_cache_bytes"] as! Int
+        var lines = [
+            String(format: "roofline: read %.1f GB/s (%d threads, %@ buffer); sgemm %d³ %.1f GFLOP/s; engine kernels %.1f GFLOP/s",
+                   peaks.readBytesPerSecond / 1e9, threads, format(bytes: peaks.bandwidthBufferBytes), peaks.sgemmSize,
+                   peaks.sgemmFlopsPerSecond / 1e9, peaks.kernelFlopsPerSecond / 1e9),
+            String(format: "decode step: %@ of weights, %.1f MFLOP per row; encoder bound: linear layers (and cross-attention k/v) at the sgemm rate",
+                   format(bytes: stepBytes), Double(machine["decode_step_flops_per_row"] as! Int) / 1e6),
+        ]
+        if cache > 0 && stepBytes <= cache {
+            lines.append("note: the step's weights fit in the last-level cache (\(format(bytes: cache))): decode can pass the DRAM bound")
+        }
+        return lines
     }
 }
 
@@ -201,6 +287,8 @@ private func parseList(_ text: String, _ name: String) throws -> [Int] {
     }
     return values.map { $0! }
 }
+
+private func median(_ s: Any?) -> Double { (s as? [String: Double])?["median"] ?? 0 }
 
 private func stats(_ values: [Double]) -> [String: Double] {
     let s = values.sorted()

@@ -41,6 +41,10 @@ int t5k_cpu_level(void);
 int t5k_linear_avx2(const T5KLinear *job, long begin, long end);
 int t5k_linear_avx512(const T5KLinear *job, long begin, long end);
 
+/// The sum of `p[0..<n]`, read with the vectors of `level` (lowered to what this CPU runs): the read loop of the
+/// bandwidth measurement in `t5 bench`.
+float t5k_read_sum(const float *p, long n, int level);
+
 #ifdef __cplusplus
 }
 #endif

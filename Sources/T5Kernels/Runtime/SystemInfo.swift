@@ -73,6 +73,21 @@ public enum SystemInfo {
         return (try? handle.readToEnd()).map { String(decoding: $0, as: UTF8.self) }
     }
 
+    /// Size of the largest (last-level) data cache cpu0 sees, from sysfs, in bytes; 0 if unknown.
+    public static var lastLevelCacheBytes: Int {
+        var best = (level: 0, bytes: 0)
+        for index in 0..<8 {
+            let dir = "/sys/devices/system/cpu/cpu0/cache/index\(index)/"
+            guard let level = procFile(dir + "level").flatMap({ Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }),
+                  let type = procFile(dir + "type"), !type.hasPrefix("Instruction"),
+                  let size = procFile(dir + "size").map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) }) else { continue }
+            let multiplier = size.hasSuffix("K") ? 1 << 10 : size.hasSuffix("M") ? 1 << 20 : 1
+            guard let value = Int(size.filter(\.isNumber)), level > best.level else { continue }
+            best = (level, value * multiplier)
+        }
+        return best.bytes
+    }
+
     /// Peak resident set size of this process (VmHWM), in bytes; 0 if unknown.
     public static var peakRSSBytes: Int { statusField("VmHWM:") }
 

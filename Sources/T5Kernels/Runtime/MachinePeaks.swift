@@ -1,0 +1,134 @@
+// The machine's limits as `t5 bench` measures them once per run, so that every figure can be shown against the bound
+// that applies to it (PERFORMANCE.md, "Roofline in t5 bench"): read bandwidth with the runtime's threads, OpenBLAS's
+// sgemm rate on a large square product, and the best rate of the engine's own linear kernels.
+import CBLAS
+import CT5Kernels
+import Foundation
+import T5Tensor
+
+/// Measured peaks of this machine, for one runtime (its threads and kernel level) and OpenBLAS's current threads.
+public struct MachinePeaks: Sendable, Equatable {
+    /// Bytes per second read from memory by all threads at once (best pass over a buffer far larger than the cache).
+    public let readBytesPerSecond: Double
+    /// The buffer's size: the bandwidth holds for working sets larger than the last-level cache.
+    public let bandwidthBufferBytes: Int
+    /// Floating-point operations per second of `cblas_sgemm` on an `n × n × n` product (best run).
+    public let sgemmFlopsPerSecond: Double
+    public let sgemmSize: Int
+    /// Best rate of the engine's linear kernels (f32 weights resident in cache, decode-sized row counts).
+    public let kernelFlopsPerSecond: Double
+
+    public init(readBytesPerSecond: Double, bandwidthBufferBytes: Int, sgemmFlopsPerSecond: Double, sgemmSize: Int,
+                kernelFlopsPerSecond: Double) {
+        self.readBytesPerSecond = readBytesPerSecond
+        self.bandwidthBufferBytes = bandwidthBufferBytes
+        self.sgemmFlopsPerSecond = sgemmFlopsPerSecond
+        self.sgemmSize = sgemmSize
+        self.kernelFlopsPerSecond = kernelFlopsPerSecond
+    }
+
+    /// The highest arithmetic rate seen on this machine (sgemm or the engine's kernels).
+    public var peakFlopsPerSecond: Double { max(sgemmFlopsPerSecond, kernelFlopsPerSecond) }
+
+    /// Measures all three on `runtime`'s pool (bandwidth, kernels) and OpenBLAS (with its current thread setting).
+    /// Takes about a second and allocates the bandwidth buffer (`bandwidthBufferBytes`) for that time.
+    public static func measure(runtime: T5Runtime) -> MachinePeaks {
+        let bufferBytes = bandwidthBufferSize(lastLevelCacheBytes: SystemInfo.lastLevelCacheBytes)
+        let sgemmN = 1536
+        return MachinePeaks(
+            readBytesPerSecond: readBandwidth(pool: runtime.pool, bytes: bufferBytes),
+            bandwidthBufferBytes: bufferBytes,
+            sgemmFlopsPerSecond: sgemmRate(n: sgemmN),
+            sgemmSize: sgemmN,
+            kernelFlopsPerSecond: kernelRate(pool: runtime.pool))
+    }
+
+    /// Four times the last-level cache, at least 512 MiB, at most 1 GiB (caches here are 32 to 260 MiB).
+    package static func bandwidthBufferSize(lastLevelCacheBytes: Int) -> Int {
+        min(max(4 * lastLevelCacheBytes, 512 << 20), 1 << 30)
+    }
+
+    private struct ReadJob {
+        let base: UnsafePointer<Float>
+        let level: Int32
+        let sums: UnsafeMutablePointer<Float>
+        let chunk: Int
+    }
+
+    /// Best of several passes of every pool thread summing its share of a large buffer (the C read loop): bytes per second.
+    private static func readBandwidth(pool: WorkerPool, bytes: Int, passes: Int = 6) -> Double {
+        let count = bytes / 4
+        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        defer { buffer.deallocate() }
+        buffer.initialize(repeating: 1, count: count)   // touches every page before timing
+        let chunk = 1 << 18                              // 1 MiB per claim: enough for each claim to stream
+        let sums = UnsafeMutablePointer<Float>.allocate(capacity: count / chunk + 1)
+        defer { sums.deallocate() }
+        // The widest vectors the CPU runs whatever the runtime's kernels: bandwidth is the machine's, not the kernels'.
+        var job = ReadJob(base: buffer, level: InstructionSet.best.levelCode, sums: sums, chunk: chunk)
+        var best = Double.infinity
+        for _ in 0..<passes {
+            let start = ContinuousClock.now
+            withUnsafePointer(to: &job) { p in
+                pool.parallelFor(count: count, chunk: chunk, context: UnsafeRawPointer(p)) { context, begin, end in
+                    let j = context.assumingMemoryBound(to: ReadJob.self).pointee
+                    j.sums[begin / j.chunk] = t5k_read_sum(j.base + begin, end - begin, j.level)
+                }
+            }
+            best = min(best, seconds(ContinuousClock.now - start))
+        }
+        return Double(count * 4) / best
+    }
+
+    /// Best of several `n × n × n` sgemm runs after one warm-up: FLOP per second.
+    private static func sgemmRate(n: Int, runs: Int = 4) -> Double {
+        let a = FloatBuffer(count: n * n), b = FloatBuffer(count: n * n), c = FloatBuffer(count: n * n)
+        for i in 0..<(n * n) { a.pointer[i] = Float(i % 7) * 0.25; b.pointer[i] = Float(i % 5) * 0.5 }
+        var best = Double.infinity
+        for run in 0...runs {
+            let start = ContinuousClock.now
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(n), Int32(n),
+                        1, a.pointer, Int32(n), b.pointer, Int32(n), 0, c.pointer, Int32(n))
+            if run > 0 { best = min(best, seconds(ContinuousClock.now - start)) }
+        }
+        return 2 * Double(n) * Double(n) * Double(n) / best
+    }
+
+    /// The engine's linear kernels on f32 weights small enough to stay in cache (so arithmetic, not memory, limits
+    /// them), at decode-sized row counts: the best FLOP per second over a few row counts.
+    private static func kernelRate(pool: WorkerPool) -> Double {
+        let out = 512, n = 512, maxRows = 64
+        let w = FloatBuffer(count: out * n), x = FloatBuffer(count: maxRows * n), y = FloatBuffer(count: maxRows * out)
+        for i in 0..<(out * n) { w.pointer[i] = Float(i % 13) * 0.01 }
+        for i in 0..<(maxRows * n) { x.pointer[i] = Float(i % 11) * 0.01 }
+        let matrix = PackedMatrix(values: UnsafeRawPointer(w.pointer), format: .f32, scales: nil, outFeatures: out, inFeatures: n)
+        var best = 0.0
+        for rows in [8, 16, 64] {
+            let calls = 20
+            for round in 0..<4 {
+                let start = ContinuousClock.now
+                for _ in 0..<calls {
+                    packedLinear(x.pointer, rows: rows, matrix, into: y.pointer, accumulate: false, pool: pool, rowIndependent: true)
+                }
+                let elapsed = seconds(ContinuousClock.now - start)
+                if round > 0 { best = max(best, 2 * Double(rows * out * n * calls) / elapsed) }
+            }
+        }
+        return best
+    }
+
+    private static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    }
+}
+
+extension InstructionSet {
+    /// The level's code in the C kernels (`T5K_LEVEL_*`).
+    var levelCode: Int32 {
+        switch self {
+        case .portable: Int32(T5K_LEVEL_BASELINE)
+        case .avx2: Int32(T5K_LEVEL_AVX2)
+        case .avx512: Int32(T5K_LEVEL_AVX512)
+        }
+    }
+}

@@ -1,0 +1,48 @@
+// The arithmetic of `t5 bench`'s roofline: the least time some work can take on a machine with `MachinePeaks`, and
+// how close a measured time came to it.
+
+/// The least time a piece of work can take, and what limits it.
+public struct RooflineBound: Sendable, Equatable {
+    public enum Limit: String, Sendable {
+        /// Streaming the bytes at the measured read bandwidth takes longest.
+        case memory
+        /// The arithmetic at the measured peak rate takes longest.
+        case compute
+    }
+
+    /// Seconds to stream the work's bytes at the measured bandwidth (0 if it has none to stream).
+    public let memorySeconds: Double
+    /// Seconds for its floating-point operations at the peak rate that applies.
+    public let computeSeconds: Double
+
+    public init(memorySeconds: Double, computeSeconds: Double) {
+        self.memorySeconds = memorySeconds
+        self.computeSeconds = computeSeconds
+    }
+
+    /// The tighter of the two bounds (the larger time).
+    public var seconds: Double { max(memorySeconds, computeSeconds) }
+    public var limit: Limit { memorySeconds >= computeSeconds ? .memory : .compute }
+
+    /// Share of the bound reached by work that took `measuredSeconds`: 1 means at the machine's limit.
+    public func fraction(measuredSeconds: Double) -> Double { measuredSeconds > 0 ? seconds / measuredSeconds : 0 }
+}
+
+public enum Roofline {
+    /// One decode step over `batch` rows: every weight it reads streamed once for all rows (`weightBytes`), and
+    /// `flopsPerRow` for each row, at the machine's peak arithmetic rate.
+    public static func decodeStep(weightBytes: Double, flopsPerRow: Double, batch: Int, peaks: MachinePeaks) -> RooflineBound {
+        RooflineBound(memorySeconds: weightBytes / peaks.readBytesPerSecond,
+                      computeSeconds: flopsPerRow * Double(batch) / peaks.peakFlopsPerSecond)
+    }
+
+    /// Tokens per second the bound allows at `batch` rows per step.
+    public static func decodeTokensPerSecond(_ step: RooflineBound, batch: Int) -> Double {
+        step.seconds > 0 ? Double(batch) / step.seconds : 0
+    }
+
+    /// The encoder's linear layers (`flops`) at OpenBLAS's sgemm rate: what long prompts are measured against.
+    public static func encoder(flops: Double, peaks: MachinePeaks) -> RooflineBound {
+        RooflineBound(memorySeconds: 0, computeSeconds: flops / peaks.sgemmFlopsPerSecond)
+    }
+}

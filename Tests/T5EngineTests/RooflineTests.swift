@@ -1,0 +1,69 @@
+// The arithmetic of `t5 bench`'s roofline (not its timings): bounds and fractions from given peaks, and the work
+// figures of a model counted by hand from its config.json.
+import Foundation
+import Testing
+@testable import T5Kernels
+@testable import T5Engine
+
+@Suite struct RooflineTests {
+    /// 20 GB/s, sgemm 200 GFLOP/s, kernels 100 GFLOP/s.
+    static let peaks = MachinePeaks(readBytesPerSecond: 20e9, bandwidthBufferBytes: 1 << 30, sgemmFlopsPerSecond: 200e9,
+                                    sgemmSize: 1536, kernelFlopsPerSecond: 100e9)
+
+    @Test func peakRateIsTheFasterOfSgemmAndTheKernels() {
+        #expect(Self.peaks.peakFlopsPerSecond == 200e9)
+        let kernelsFaster = MachinePeaks(readBytesPerSecond: 1, bandwidthBufferBytes: 1, sgemmFlopsPerSecond: 50e9,
+                                         sgemmSize: 1, kernelFlopsPerSecond: 80e9)
+        #expect(kernelsFaster.peakFlopsPerSecond == 80e9)
+    }
+
+    @Test func batchOneDecodeIsBoundByStreamingTheWeights() {
+        // 154 MB per step at 20 GB/s: 7.7 ms; 77 MFLOP at 200 GFLOP/s: 0.385 ms.
+        let step = Roofline.decodeStep(weightBytes: 154e6, flopsPerRow: 77e6, batch: 1, peaks: Self.peaks)
+        #expect(step.limit == .memory)
+        #expect(abs(step.seconds - 7.7e-3) < 1e-12)
+        #expect(abs(Roofline.decodeTokensPerSecond(step, batch: 1) - 1 / 7.7e-3) < 1e-6)
+        // 100 tok/s measured: 10 ms a step, 77 % of the bound.
+        #expect(abs(step.fraction(measuredSeconds: 0.010) - 0.77) < 1e-12)
+    }
+
+    @Test func largeBatchesBecomeComputeBound() {
+        // 64 rows x 77 MFLOP at 200 GFLOP/s = 24.64 ms > 7.7 ms of streaming.
+        let step = Roofline.decodeStep(weightBytes: 154e6, flopsPerRow: 77e6, batch: 64, peaks: Self.peaks)
+        #expect(step.limit == .compute)
+        #expect(abs(step.seconds - 24.64e-3) < 1e-12)
+        #expect(abs(Roofline.decodeTokensPerSecond(step, batch: 64) - 64 / 24.64e-3) < 1e-6)
+        // At 8 rows memory still binds: 6.16 ms of arithmetic < 7.7 ms.
+        #expect(Roofline.decodeStep(weightBytes: 154e6, flopsPerRow: 77e6, batch: 8, peaks: Self.peaks).limit == .memory)
+    }
+
+    @Test func encoderIsMeasuredAgainstItsLinearLayersAtTheSgemmRate() {
+        let bound = Roofline.encoder(flops: 10e9, peaks: Self.peaks)
+        #expect(bound.limit == .compute && abs(bound.seconds - 0.05) < 1e-12)
+        // 62.5 ms measured: 80 %, i.e. 1.25x the linear layers' time.
+        #expect(abs(bound.fraction(measuredSeconds: 0.0625) - 0.8) < 1e-12)
+        #expect(bound.fraction(measuredSeconds: 0) == 0)
+    }
+
+    @Test func bandwidthBufferIsFourLastLevelCachesWithinLimits() {
+        #expect(MachinePeaks.bandwidthBufferSize(lastLevelCacheBytes: 0) == 512 << 20)
+        #expect(MachinePeaks.bandwidthBufferSize(lastLevelCacheBytes: 32 << 20) == 512 << 20)
+        #expect(MachinePeaks.bandwidthBufferSize(lastLevelCacheBytes: 200 << 20) == 800 << 20)
+        #expect(MachinePeaks.bandwidthBufferSize(lastLevelCacheBytes: 260 << 20) == 1 << 30)
+    }
+
+    /// v11-gated: d_model 64, inner 4 x 16 = 64, d_ff 128 (gated), vocab 512, 2 + 2 layers, untied head.
+    @Test(arguments: [("v11-gated", 4), ("v11-bf16", 2)])
+    func workFiguresMatchTheConfigCountedByHand(_ name: String, _ bytesPerWeight: Int) throws {
+        let model = try Fixtures.model(name)
+        let d = 64, inner = 64, ff = 128, vocab = 512, layers = 2
+        // Per decoder layer: self q, k, v, o; cross q, o; wi_0, wi_1, wo. Plus the head.
+        let stepWeights = layers * (4 * inner * d + 2 * inner * d + 3 * ff * d) + vocab * d
+        #expect(stepWeights == 131_072)
+        #expect(model.decodeStepWeightBytes == stepWeights * bytesPerWeight)
+        #expect(model.decodeStepFLOPsPerRow == 2 * stepWeights)
+        // Encoder layers' q, k, v, o, wi_0, wi_1, wo, and each decoder layer's cross-attention k and v.
+        let encodeWeights = layers * (4 * inner * d + 3 * ff * d) + layers * 2 * inner * d
+        #expect(model.encoderLinearFLOPs(tokens: 10) == 2 * 10 * encodeWeights)
+    }
+}
