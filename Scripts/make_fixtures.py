@@ -1041,6 +1041,53 @@ def make_long():
                {"model": LONG_MODEL, "max_new_tokens": LONG_MAX_NEW, "cases": cases})
 
 
+# --------------------------------------------------------------------------- decoding past cache chunk boundaries
+
+GROWTH_MODELS = ["v11-gated", "t5-relu-tied"]
+GROWTH_LOGIT_STEPS = [0, 31, 32, 33, 63, 64, 65, 99]
+
+
+def growth_cases():
+    """(name, prompt_indices, kwargs): outputs long enough to cross the engine's KV-cache chunks (32, 64 steps);
+    min_new_tokens holds EOS off so random-weight models keep going."""
+    g = dict(do_sample=False, num_beams=1)
+    return [
+        ("greedy_100", [0], dict(g, max_new_tokens=100, min_new_tokens=100)),
+        ("batch_greedy_90_100", [0, 2, 3], dict(g, max_new_tokens=100, min_new_tokens=90)),
+        ("beam3_70_80", [1], dict(max_new_tokens=80, min_new_tokens=70, do_sample=False, num_beams=3,
+                                  length_penalty=1.0, early_stopping=False)),
+        ("batch_beam2_return2_66_72", [1, 3], dict(max_new_tokens=72, min_new_tokens=66, do_sample=False, num_beams=2,
+                                                   num_return_sequences=2, length_penalty=1.0, early_stopping=True)),
+    ]
+
+
+def make_growth():
+    """reference/<name>.growth.json: generate() outputs of 66-100 tokens, and teacher-forced logits of the
+    100-token greedy output at the steps around 32 and 64."""
+    for name in GROWTH_MODELS:
+        folder = os.path.join(FIXTURES, "models", name)
+        model = T5ForConditionalGeneration.from_pretrained(folder, dtype=torch.float32).eval()
+        with open(os.path.join(FIXTURES, "reference", f"{name}.json")) as f:
+            prompts = json.load(f)["prompts"]
+        cases = []
+        for cname, idx, kw in growth_cases():
+            seqs, scores = run_generate(model, [prompts[i] for i in idx], kw)
+            case = {"name": cname, "prompt_indices": list(idx), "kwargs": kw, "sequences": seqs}
+            if scores is not None:
+                case["sequences_scores"] = scores
+            cases.append(case)
+            print(f"== {name} {cname}: lengths {[len(q) for q in seqs]}, distinct {[len(set(q)) for q in seqs]}")
+        seq = cases[0]["sequences"][0]
+        tf = teacher_forced(model, prompts[0], [START] + seq[:-1])
+        gaps = gaps_of(tf)
+        print(f"   teacher-forced: {len(seq)} steps, min top-2 gap {gaps.min().item():.4g}")
+        write_json(os.path.join(FIXTURES, "reference", f"{name}.growth.json"), {
+            "cases": cases,
+            "teacher_forced": {"prompt_index": 0, "tokens": seq, "steps": GROWTH_LOGIT_STEPS,
+                               "logits": [tf[t] for t in GROWTH_LOGIT_STEPS]},
+        })
+
+
 # --------------------------------------------------------------------------- text-tiny (real T5 tokenizer)
 
 TEXT_NAME = "text-tiny"
@@ -1254,6 +1301,8 @@ def main():
                     help="only rewrite reference/v11-gated.long.json (2,048- and 4,096-token prompts)")
     ap.add_argument("--logprobs-only", action="store_true",
                     help="only rewrite reference/<name>.logprobs.json (token log-probabilities, forced prefixes)")
+    ap.add_argument("--growth-only", action="store_true",
+                    help="only rewrite reference/<name>.growth.json (outputs past 32 and 64 decoder steps)")
     ap.add_argument("--text-only", action="store_true",
                     help="only rebuild models/text-tiny and reference/text-tiny.text.json")
     args = ap.parse_args()
@@ -1278,6 +1327,8 @@ def main():
         make_logprobs()
     elif args.long_only:
         make_long()
+    elif args.growth_only:
+        make_growth()
     else:
         make_small()
         make_generate()
@@ -1285,6 +1336,7 @@ def main():
         make_text()
         make_scores()
         make_logprobs()
+        make_growth()
 
 
 if __name__ == "__main__":
