@@ -153,9 +153,9 @@ final class Scheduler: @unchecked Sendable {
                     running[id] = nil
                 }
             }
-            guard loop.count > 0 else { continue }
             metrics.batchRows.set(to: Double(loop.session.batch))
             metrics.runningRequests.set(to: Double(loop.count))
+            guard loop.count > 0 else { continue }
             let t0 = clock.now
             let events: [DecodingLoopEvent]
             do { events = try loop.step() } catch {
