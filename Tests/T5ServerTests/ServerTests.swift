@@ -87,13 +87,18 @@ let question2 = "Emma has 41 marbles. She sells 6 marbles. Then she loses 14 mar
         #expect(deltas.compactMap { $0["content"] as? String }.joined() == text)
         #expect(deltas.first?["role"] as? String == "assistant")
 
-        // Stop strings cut the text before them.
-        let words = text.split(separator: " ")
-        if words.count > 1 {
-            let stop = String(words[1])
-            let cut = try await s.post("/v1/completions", #"{"prompt": "\#(question)", "max_tokens": 24, "temperature": 0, "stop": ["\#(stop)"]}"#)
-            #expect(texts(cut)[0] == String(text[..<text.range(of: stop)!.lowerBound]))
-        }
+        // Stop strings cut the text before them (a chain-of-thought answer has words to stop at), streamed or not.
+        let cotBody = #"{"prompt": "\#(question)", "max_tokens": 40, "temperature": 0, "cot": "zero-shot"}"#
+        let reasoning = texts(try await s.post("/v1/completions", cotBody))[0]
+        let stop = String(reasoning.split(separator: " ")[2])
+        let stopBody = #"{"prompt": "\#(question)", "max_tokens": 40, "temperature": 0, "cot": "zero-shot", "stop": ["\#(stop)"]"#
+        let cut = try await s.post("/v1/completions", stopBody + "}")
+        #expect(texts(cut)[0] == String(reasoning[..<reasoning.range(of: stop)!.lowerBound]), "\(reasoning) cut at \(stop)")
+        #expect((cut.json["choices"] as? [[String: Any]])?.first?["finish_reason"] as? String == "stop")
+        let cutEvents = try await s.stream("/v1/completions", stopBody + #", "stream": true}"#)
+        let cutPieces = cutEvents.dropLast().compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .flatMap { ($0["choices"] as? [[String: Any]]) ?? [] }.map { $0["text"] as? String ?? "" }
+        #expect(cutPieces.joined() == texts(cut)[0])
 
         // Embeddings: float and base64 agree bit for bit and equal the library's mean-pooled encoder states.
         let floats = try await s.post("/v1/embeddings", #"{"input": ["The quick brown fox.", "\#(question)"]}"#)
