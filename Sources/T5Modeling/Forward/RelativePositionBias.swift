@@ -55,6 +55,13 @@ struct PositionBiasTable {
         values[h * width + offset - minOffset]
     }
 
+    /// Calls `body` with a pointer `p` such that `p[offset]` is head `h`'s bias at `offset` (key minus query), for every
+    /// offset the table covers (`p` itself may point before the first one).
+    @inline(__always)
+    func withOffsets<R>(head h: Int, _ body: (UnsafePointer<Float>) -> R) -> R {
+        values.withUnsafeBufferPointer { body($0.baseAddress! + h * width - minOffset) }
+    }
+
     /// `softmax(scores[j] + bias(head: h, offset: j - query))` over keys `j` in `0..<keys`, in one pass fewer than
     /// `add` then `softmax` (the encoder's rows of scores).
     @inline(__always)

@@ -23,6 +23,8 @@ extension T5Model {
         let x = s.x.pointer, h = s.h.pointer, qkv = s.qkv.pointer, ld = 3 * inner
         let q = qkv, k = qkv + inner, v = qkv + 2 * inner
         let ctx = s.ctx.pointer, scores = s.scores.pointer
+        // Attention on the worker pool with the C kernels when they run here and `h` can hold a transposed V_h.
+        let onPool = encoderAttentionOnPool(runtime.pool) && dkv <= d
 
         // Token embeddings (T5 does not scale them).
         embed(p.ids, into: x)
@@ -41,6 +43,20 @@ extension T5Model {
                 // Padding keys would get weight exp(-huge) = 0 under transformers' additive mask,
                 // so attending over the real tokens only is exact; padding queries are skipped.
                 let n = p.lengths[b], base = b * len * ld, ctxBase = b * len * inner
+                if onPool {
+                    for head in 0..<c.numHeads {
+                        // V_h transposed into `h` (free until the feed-forward norm): the C kernels' weight operand.
+                        let vh = v + base + head * dkv
+                        for j in 0..<n { for t in 0..<dkv { h[t * n + j] = vh[j * ld + t] } }
+                        bias.withOffsets(head: head) { row0 in
+                            encoderAttention(EncoderAttentionHead(
+                                q: q + base + head * dkv, k: k + base + head * dkv, ld: ld, vT: h,
+                                ctx: ctx + ctxBase + head * dkv, ldc: inner, scores: scores, biasRow0: row0, n: n, dkv: dkv),
+                                pool: runtime.pool)
+                        }
+                    }
+                    continue
+                }
                 for head in 0..<c.numHeads {
                     let off = base + head * dkv
                     // scores[n, n] = Q_h · K_hᵀ (no 1/sqrt(d_kv) in T5)

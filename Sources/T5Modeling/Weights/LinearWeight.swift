@@ -38,9 +38,10 @@ package struct LinearWeight: Sendable {
         case .f16?: format = .f16
         default:
             let tensor = try store.floatTensor(name, shape: [out, inFeatures])
-            // F32 in the file is used in place; other dtypes were converted into a copy.
+            // Aligned F32 is served in place from the mapping; anything else was copied (those pages are not the file's).
             let start = Int(bitPattern: tensor.pointer)
-            let mapped = store.info(name)?.dtype == .f32 ? start..<(start + tensor.count * 4) : nil
+            let inPlace = try store.rawTensor(name).bytes.baseAddress.map { Int(bitPattern: $0) == start } ?? false
+            let mapped = inPlace ? start..<(start + tensor.count * 4) : nil
             return LinearWeight(storage: .f32(tensor), outFeatures: out, inFeatures: inFeatures, mappedAddresses: mapped)
         }
         let (info, bytes) = try store.rawTensor(name)
