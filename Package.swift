@@ -9,6 +9,8 @@
 //   T5Modeling     config, weights by Hugging Face name, the forward pass, the decoding session
 //   T5Generation   options, logits processors, samplers, greedy / sampling / beam search, chain-of-thought
 //   T5Engine       the text-level API (model folder loader, T5Generator), conversion; re-exports the others
+//   T5ServerAPI    OpenAI request / response types, strict decoding, the mapping to GenerationOptions (no NIO)
+//   T5Server       `t5 serve`: HTTP (Hummingbird), the continuous-batching scheduler, metrics
 import PackageDescription
 
 // Opt-in SIMD code generation for the hand-written kernels, e.g. `T5_TARGET_CPU=skylake-avx512 swift build -c release`.
@@ -26,6 +28,13 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // The server only (T5Server, T5CLI, T5ServerTests); the engine library stays free of NIO.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // Debian's OpenBLAS (cblas.h); every large dense product goes through it.
@@ -51,10 +60,24 @@ let package = Package(
             name: "T5Engine",
             dependencies: ["T5Tokenizers", "T5Generation", "T5Modeling", "T5Kernels", "T5SafeTensors", "T5Tensor"]
         ),
+        .target(name: "T5ServerAPI", dependencies: ["T5Engine"]),
+        .target(
+            name: "T5Server",
+            dependencies: [
+                "T5Engine", "T5ServerAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            // The page is found on disk (beside the executable, PREFIX/share/swift-t5/public, or this source tree).
+            exclude: ["Public"]
+        ),
         .executableTarget(
             name: "T5CLI",
             dependencies: [
-                "T5Engine",
+                "T5Engine", "T5Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -69,6 +92,13 @@ let package = Package(
             dependencies: ["T5Engine"],
             // Tests read fixtures from the source tree (#filePath), so no resource bundle copy is made.
             exclude: ["Fixtures"]
+        ),
+            .testTarget(
+            name: "T5ServerTests",
+            dependencies: [
+                "T5Engine", "T5ServerAPI", "T5Server",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
         ),
     ]
 )

@@ -2,9 +2,9 @@
 # Builds (cached) the libFuzzer binary for the library's parsers and runs one target, or all of them briefly.
 #   Scripts/fuzz.sh TARGET SECONDS [extra libFuzzer flags...]
 #   Scripts/fuzz.sh --smoke [SECONDS]      (CI: every target for SECONDS each, default 5)
-# TARGET: safetensors | config | tokenizer-json | spiece | encode-decode
-# Build: the library modules the targets reach (T5Tokenizers, T5Tensor, T5SafeTensors, T5Kernels, T5Modeling;
-# not T5Generation, T5Engine or the CLI) are compiled by swiftc one by one in dependency order, each into an
+# TARGET: safetensors | config | tokenizer-json | spiece | encode-decode | request
+# Build: the library modules the targets reach (T5Tokenizers, T5Tensor, T5SafeTensors, T5Kernels, T5Modeling, and
+# for the server's request decoder T5Generation, T5Engine, T5ServerAPI; not T5Server (NIO) or the CLI) are compiled by swiftc one by one in dependency order, each into an
 # object and a .swiftmodule with -sanitize=fuzzer,address (coverage + ASan on the library code), -package-name
 # swift-t5 (so `package` declarations cross modules as under SwiftPM), Swift 6 mode, and -enable-testing for the
 # modules the entries `@testable import`. Tests/T5EngineTests/ReliabilityFuzzEntries.swift + Fuzz/FuzzMain.swift
@@ -21,7 +21,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 script="$root/Scripts/fuzz.sh"
-targets=(safetensors config tokenizer-json spiece encode-decode)
+targets=(safetensors config tokenizer-json spiece encode-decode request)
 usage="usage: Scripts/fuzz.sh TARGET SECONDS [libFuzzer flags] | Scripts/fuzz.sh --smoke [SECONDS]"
 
 smoke=0
@@ -45,16 +45,21 @@ objects="$out/obj"
 mkdir -p "$out" "$modules" "$objects"
 
 # The library modules the entries reach, in dependency order, with their dependencies (as in Package.swift).
-module_names=(T5Tokenizers T5Tensor T5SafeTensors T5Kernels T5Modeling)
+module_names=(T5Tokenizers T5Tensor T5SafeTensors T5Kernels T5Modeling T5Generation T5Engine T5ServerAPI)
 declare -A module_deps=(
   [T5Tokenizers]=""
   [T5Tensor]=""
   [T5SafeTensors]="T5Tensor"
   [T5Kernels]="T5Tensor"
   [T5Modeling]="T5Kernels T5SafeTensors T5Tensor"
+  [T5Generation]="T5Modeling"
+  [T5Engine]="T5Tokenizers T5Generation T5Modeling T5Kernels T5SafeTensors T5Tensor"
+  [T5ServerAPI]="T5Engine"
 )
 entries="$root/Tests/T5EngineTests/ReliabilityFuzzEntries.swift"
 main="$root/Fuzz/FuzzMain.swift"
+# The `request` target's entry (T5ServerAPI's strict request decoding), kept beside the server tests that replay it.
+request_entry="$root/Tests/T5ServerTests/RequestFuzzEntry.swift"
 # Modules the entries `@testable import` need -enable-testing (internal declarations, e.g. relativePositionBucket).
 testable=" $(sed -n 's/^[[:space:]]*@testable[[:space:]]\{1,\}import[[:space:]]\{1,\}\([A-Za-z0-9_]*\).*/\1/p' "$entries" | tr '\n' ' ') "
 
@@ -85,22 +90,25 @@ run_swiftc() {
 build() {
   local name f stale dep
   local link_objects=()
-  local c_obj="$objects/CT5Kernels.o" c_sources
-  mapfile -t c_sources < <(find "$root/Sources/CT5Kernels" -name '*.c' -o -name '*.h' | sort)
-  stale=1
-  if [[ -f "$c_obj" ]]; then
-    stale=0
-    for f in "${c_sources[@]}" "$script"; do
-      if [[ "$f" -nt "$c_obj" ]]; then stale=1; break; fi
-    done
-  fi
-  if [[ $stale == 1 ]]; then
-    echo "compiling CT5Kernels (C) ..." >&2
-    rm -f "$c_obj"
-    clang -O2 -g -fPIC -I "$root/Sources/CT5Kernels/include" -c "$root/Sources/CT5Kernels/linear.c" -o "$c_obj" \
-      || { echo "fuzz build failed" >&2; exit 1; }
-  fi
-  link_objects+=("$c_obj")
+  local c_file c_obj c_headers
+  mapfile -t c_headers < <(find "$root/Sources/CT5Kernels" -name '*.h' | sort)
+  while IFS= read -r c_file; do
+    c_obj="$objects/CT5Kernels-$(basename "$c_file" .c).o"
+    stale=1
+    if [[ -f "$c_obj" ]]; then
+      stale=0
+      for f in "$c_file" "${c_headers[@]}" "$script"; do
+        if [[ "$f" -nt "$c_obj" ]]; then stale=1; break; fi
+      done
+    fi
+    if [[ $stale == 1 ]]; then
+      echo "compiling CT5Kernels/$(basename "$c_file") ..." >&2
+      rm -f "$c_obj"
+      clang -O2 -g -fPIC -I "$root/Sources/CT5Kernels/include" -c "$c_file" -o "$c_obj" \
+        || { echo "fuzz build failed" >&2; exit 1; }
+    fi
+    link_objects+=("$c_obj")
+  done < <(find "$root/Sources/CT5Kernels" -name '*.c' | sort)
   for name in "${module_names[@]}"; do
     local obj="$objects/$name.o" sources
     mapfile -t sources < <(find "$root/Sources/$name" -name '*.swift' | sort)
@@ -133,7 +141,7 @@ build() {
   stale=1
   if [[ -x "$bin" ]]; then
     stale=0
-    for f in "$entries" "$main" "$script" "${link_objects[@]}"; do
+    for f in "$entries" "$main" "$request_entry" "$script" "${link_objects[@]}"; do
       if [[ "$f" -nt "$bin" ]]; then stale=1; break; fi
     done
   fi
@@ -141,7 +149,7 @@ build() {
     echo "linking $bin ..." >&2
     rm -f "$bin.tmp"
     run_swiftc "${common[@]}" -module-name T5Fuzz -D T5_FUZZING \
-      "$entries" "$main" "${link_objects[@]}" \
+      "$entries" "$main" "$request_entry" "${link_objects[@]}" \
       $(pkg-config --libs-only-L openblas 2>/dev/null || true) -lopenblas -o "$bin.tmp"
     [[ -x "$bin.tmp" ]] || { echo "fuzz build failed" >&2; exit 1; }
     mv "$bin.tmp" "$bin"

@@ -30,6 +30,10 @@ What it writes (nothing else is touched), under Tests/T5EngineTests/Fixtures/:
       num_return_sequences, repetition_penalty, no_repeat_ngram_size,
       min_new_tokens, max_new_tokens) for v11-gated, t5-relu-tied, odd-depth.
       `--generate-only` rewrites just these from the saved models;
+  reference/<name>.logprobs.json
+      greedy, beam and seeded sampling runs with transformers' transition scores and the top-5 log-probabilities
+      of every step, with and without a forced decoder prefix (decoder_input_ids), for v11-gated and
+      t5-relu-tied. `--logprobs-only` rewrites just these (seconds);
   models/text-tiny/{config.json, model.safetensors, generation_config.json, tokenizer.json}
   reference/text-tiny.text.json
       a tiny bf16 model with the real T5 vocabulary size (32128) plus the standard
@@ -753,6 +757,125 @@ def make_processors():
             print(f"  {c['name']:28s} lens {[len(q) for q in c['sequences']]}{changed}")
 
 
+# --------------------------------------------------------------------------- log-probabilities and forced prefixes
+
+LOGPROB_MODELS = ["v11-gated", "t5-relu-tied"]
+LOGPROB_TOP = 5  # alternatives recorded per step (`--logprobs 5`)
+LOGPROB_SEED = 8101
+
+
+def first_after_prefix(model, prompt, prefix):
+    """The greedy token that follows `prefix` for `prompt` (what the begin_suppress case bans)."""
+    ids = torch.tensor([prompt])
+    with torch.no_grad():
+        out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), past_key_values=fresh_cache(),
+                             decoder_input_ids=torch.tensor([[START] + prefix]), max_new_tokens=1, do_sample=False)
+    return int(out[0, -1])
+
+
+def logprob_cases(model, prompts):
+    """(name, prompt_indices, generate kwargs, forced prefix or None). Prefix cases pass decoder_input_ids =
+    [START] + prefix; their max_new_tokens (and min_new_tokens) count the tokens after the prefix, as transformers
+    does, while the engine's count the prefix too (the Swift tests add its length)."""
+    vocab = model.config.vocab_size
+    rng = np.random.RandomState(LOGPROB_SEED)
+    prefix3 = rng.randint(3, vocab, size=3).tolist()
+    prefix1 = rng.randint(3, vocab, size=1).tolist()
+    g = dict(max_new_tokens=MAX_NEW, do_sample=False, num_beams=1)
+    beam = dict(max_new_tokens=MAX_NEW, do_sample=False, num_beams=4, num_return_sequences=2, early_stopping=False)
+    sample = dict(max_new_tokens=MAX_NEW, do_sample=True, num_beams=1, top_k=PROCESSOR_TOP_K, temperature=0.8)
+    rest = MAX_NEW - len(prefix3)
+    banned = first_after_prefix(model, prompts[0], prefix3)
+    return [
+        ("greedy", [0, 2, 3], g, None),
+        ("greedy_repetition_penalty1.3", [0, 4], dict(g, repetition_penalty=1.3), None),
+        ("beam4_lp1.0", [1, 3], dict(beam, length_penalty=1.0), None),
+        ("beam4_lp0.6_return4", [3], dict(beam, length_penalty=0.6, num_return_sequences=4), None),
+        ("beam4_repetition_penalty1.3", [0], dict(beam, length_penalty=1.0, repetition_penalty=1.3), None),
+        ("sample_topk30_t0.8", [0, 2], sample, None),
+        ("sample_topp0.9_return2", [2], dict(sample, top_k=0, top_p=0.9, temperature=1.0, num_return_sequences=2), None),
+        ("greedy_prefix3", [0, 3], dict(g, max_new_tokens=rest), prefix3),
+        ("greedy_prefix1", [1, 2], dict(g, max_new_tokens=MAX_NEW - 1), prefix1),
+        ("greedy_prefix3_begin_suppress", [0], dict(g, max_new_tokens=rest, begin_suppress_tokens=[banned]), prefix3),
+        ("greedy_prefix1_min_new_tokens5", [1], dict(g, max_new_tokens=MAX_NEW - 1, min_new_tokens=5), prefix1),
+        ("beam4_prefix3", [1, 3], dict(beam, max_new_tokens=rest, length_penalty=1.0), prefix3),
+        ("beam4_prefix1_lp2.0", [1], dict(beam, max_new_tokens=MAX_NEW - 1, length_penalty=2.0), prefix1),
+        ("sample_prefix3", [0, 2], dict(sample, max_new_tokens=rest), prefix3),
+    ]
+
+
+def top_logprobs(row, k):
+    """The k highest finite values of one step's row, highest first; no two of the k + 1 best may be equal (the
+    engine orders equal values by id, torch.topk leaves them unordered)."""
+    finite = int(torch.isfinite(row).sum())
+    values, ids = row.topk(min(k + 1, finite))
+    assert len(set(values.tolist())) == len(values), "tied top log-probabilities"
+    return ids[:k].tolist(), values[:k].to(torch.float32).numpy()
+
+
+def record_logprobs(model, prompts):
+    cases, report = [], []
+    for name, idx, kw, prefix in logprob_cases(model, prompts):
+        ps = [prompts[i] for i in idx]
+        ids, mask = right_padded(ps)
+        extra = {}
+        if prefix is not None:
+            extra["decoder_input_ids"] = torch.tensor([[START] + prefix] * len(ps))
+        torch.manual_seed(4242)
+        with torch.no_grad():
+            out = model.generate(input_ids=ids, attention_mask=mask, past_key_values=fresh_cache(),
+                                 return_dict_in_generate=True, output_scores=True, **kw, **extra)
+        start = 1 + (len(prefix) if prefix else 0)
+        beams = kw["num_beams"] > 1
+        if beams:
+            # transformers' documented beam transition scores: the processed log-probabilities, unnormalized
+            trans = model.compute_transition_scores(out.sequences, out.scores, out.beam_indices, normalize_logits=False)
+        else:
+            trans = model.compute_transition_scores(out.sequences, out.scores, normalize_logits=True)
+        seqs, entries = [], []
+        for r, row in enumerate(out.sequences.tolist()):
+            assert row[0] == START and (prefix is None or row[1:start] == prefix)
+            new = trim_eos(row[start:])
+            seqs.append(row[1:start] + new)
+            steps = []
+            for t in range(len(new)):
+                if beams:
+                    scores = out.scores[t][int(out.beam_indices[r, t])]
+                else:
+                    scores = torch.log_softmax(out.scores[t][r], -1)
+                top_ids, top_lps = top_logprobs(scores, LOGPROB_TOP)
+                assert abs(scores[new[t]].item() - trans[r, t].item()) < 1e-5
+                steps.append((top_ids, top_lps))
+            entries.append({"logprobs": trans[r, : len(new)].to(torch.float32).numpy(),
+                            "top_ids": [s[0] for s in steps], "top_logprobs": [s[1] for s in steps]})
+        case = {"name": name, "prompt_indices": idx, "kwargs": kw, "sequences": seqs, "steps": entries}
+        if prefix is not None:
+            case["prefix"] = prefix
+        if beams:
+            case["sequences_scores"] = out.sequences_scores.to(torch.float32)
+            lp = kw["length_penalty"]
+            rebuilt = [float(e["logprobs"].sum()) / (len(e["logprobs"]) ** lp) for e in entries]
+            report.append((name, max(abs(a - b) for a, b in zip(rebuilt, out.sequences_scores.tolist()))))
+        cases.append(case)
+    return cases, report
+
+
+def make_logprobs():
+    ref_dir = os.path.join(FIXTURES, "reference")
+    for name in LOGPROB_MODELS:
+        folder = os.path.join(FIXTURES, "models", name)
+        model = T5ForConditionalGeneration.from_pretrained(folder, dtype=torch.float32).eval()
+        with open(os.path.join(ref_dir, f"{name}.json")) as f:
+            ref = json.load(f)
+        cases, report = record_logprobs(model, ref["prompts"])
+        write_json(os.path.join(ref_dir, f"{name}.logprobs.json"), cases)
+        print(f"== {name}.logprobs.json: {len(cases)} cases, top {LOGPROB_TOP}")
+        for c in cases:
+            print(f"  {c['name']:32s} lens {[len(q) for q in c['sequences']]}")
+        for cname, diff in report:
+            print(f"  {cname}: sum(transition scores) / len ** length_penalty vs sequences_scores max diff {diff:.2g}")
+
+
 # --------------------------------------------------------------------------- scoring (teacher forcing)
 
 SCORE_MODELS = ["v11-gated", "t5-relu-tied", "odd-depth"]
@@ -916,6 +1039,53 @@ def make_long():
               f"max |logit| {logits[0, :len(seq)].abs().max().item():.3g}")
     write_json(os.path.join(FIXTURES, "reference", f"{LONG_MODEL}.long.json"),
                {"model": LONG_MODEL, "max_new_tokens": LONG_MAX_NEW, "cases": cases})
+
+
+# --------------------------------------------------------------------------- decoding past cache chunk boundaries
+
+GROWTH_MODELS = ["v11-gated", "t5-relu-tied"]
+GROWTH_LOGIT_STEPS = [0, 31, 32, 33, 63, 64, 65, 99]
+
+
+def growth_cases():
+    """(name, prompt_indices, kwargs): outputs long enough to cross the engine's KV-cache chunks (32, 64 steps);
+    min_new_tokens holds EOS off so random-weight models keep going."""
+    g = dict(do_sample=False, num_beams=1)
+    return [
+        ("greedy_100", [0], dict(g, max_new_tokens=100, min_new_tokens=100)),
+        ("batch_greedy_90_100", [0, 2, 3], dict(g, max_new_tokens=100, min_new_tokens=90)),
+        ("beam3_70_80", [1], dict(max_new_tokens=80, min_new_tokens=70, do_sample=False, num_beams=3,
+                                  length_penalty=1.0, early_stopping=False)),
+        ("batch_beam2_return2_66_72", [1, 3], dict(max_new_tokens=72, min_new_tokens=66, do_sample=False, num_beams=2,
+                                                   num_return_sequences=2, length_penalty=1.0, early_stopping=True)),
+    ]
+
+
+def make_growth():
+    """reference/<name>.growth.json: generate() outputs of 66-100 tokens, and teacher-forced logits of the
+    100-token greedy output at the steps around 32 and 64."""
+    for name in GROWTH_MODELS:
+        folder = os.path.join(FIXTURES, "models", name)
+        model = T5ForConditionalGeneration.from_pretrained(folder, dtype=torch.float32).eval()
+        with open(os.path.join(FIXTURES, "reference", f"{name}.json")) as f:
+            prompts = json.load(f)["prompts"]
+        cases = []
+        for cname, idx, kw in growth_cases():
+            seqs, scores = run_generate(model, [prompts[i] for i in idx], kw)
+            case = {"name": cname, "prompt_indices": list(idx), "kwargs": kw, "sequences": seqs}
+            if scores is not None:
+                case["sequences_scores"] = scores
+            cases.append(case)
+            print(f"== {name} {cname}: lengths {[len(q) for q in seqs]}, distinct {[len(set(q)) for q in seqs]}")
+        seq = cases[0]["sequences"][0]
+        tf = teacher_forced(model, prompts[0], [START] + seq[:-1])
+        gaps = gaps_of(tf)
+        print(f"   teacher-forced: {len(seq)} steps, min top-2 gap {gaps.min().item():.4g}")
+        write_json(os.path.join(FIXTURES, "reference", f"{name}.growth.json"), {
+            "cases": cases,
+            "teacher_forced": {"prompt_index": 0, "tokens": seq, "steps": GROWTH_LOGIT_STEPS,
+                               "logits": [tf[t] for t in GROWTH_LOGIT_STEPS]},
+        })
 
 
 # --------------------------------------------------------------------------- text-tiny (real T5 tokenizer)
@@ -1129,6 +1299,10 @@ def main():
                     help="only rebuild the peft LoRA adapters models/lora-* and their references reference/lora-*.json")
     ap.add_argument("--long-only", action="store_true",
                     help="only rewrite reference/v11-gated.long.json (2,048- and 4,096-token prompts)")
+    ap.add_argument("--logprobs-only", action="store_true",
+                    help="only rewrite reference/<name>.logprobs.json (token log-probabilities, forced prefixes)")
+    ap.add_argument("--growth-only", action="store_true",
+                    help="only rewrite reference/<name>.growth.json (outputs past 32 and 64 decoder steps)")
     ap.add_argument("--text-only", action="store_true",
                     help="only rebuild models/text-tiny and reference/text-tiny.text.json")
     args = ap.parse_args()
@@ -1149,14 +1323,20 @@ def main():
         make_long()
     elif args.lora_only:
         make_lora()
+    elif args.logprobs_only:
+        make_logprobs()
     elif args.long_only:
         make_long()
+    elif args.growth_only:
+        make_growth()
     else:
         make_small()
         make_generate()
         make_processors()
         make_text()
         make_scores()
+        make_logprobs()
+        make_growth()
 
 
 if __name__ == "__main__":

@@ -83,7 +83,8 @@ struct BenchCommand: ParsableCommand {
         for _ in 0..<max(1, reps) {
             model = nil  // the previous copy goes first, so peak RSS is that of one model
             let start = ContinuousClock.now
-            model = try T5Model(directory: modelOptions.directory(), runtime: runtime, adapters: modelOptions.adapters())
+            model = try T5Model(directory: modelOptions.directory(), memoryLimitBytes: modelOptions.memoryLimitBytes, runtime: runtime,
+                                adapters: modelOptions.adapters(), kvCache: modelOptions.kvCache)
             loadTimes.append(milliseconds(ContinuousClock.now - start))
         }
         let model0 = model!

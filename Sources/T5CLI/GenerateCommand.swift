@@ -40,6 +40,12 @@ struct GenerateCommand: AsyncParsableCommand {
     var choices: String?
     @Option(name: .long, help: "Like --choices, one option per line of this file (- reads standard input).")
     var choicesFile: String?
+    @Option(name: .long, help: "The output starts with this text (tokenized as it reads mid-sentence, no EOS): its tokens are forced, the output includes them and continues them, and they count toward --max-new-tokens (CTranslate2's target_prefix).")
+    var prefix: String?
+    @Option(name: .long, help: "Like --prefix, as comma-separated token ids (the form --ids takes).")
+    var prefixIds: String?
+    @Option(name: .long, parsing: .unconditional, help: "With --json or --batch-file: \"logprobs\" per returned sequence, one entry per generated token (prefix tokens have none), {\"id\", \"logprob\", \"top\": [[id, logprob], ...]} with the K most likely tokens of its step (0: none). The distribution is the one the token was chosen from, after the processors (beam search: transformers' beam transition scores; a sequence's \"score\" is their sum / length^length-penalty).")
+    var logprobs: Int?
 
     func validate() throws {
         let sources = [text, prompt, promptFile, ids, batchFile].compactMap { $0 }.count
@@ -61,6 +67,17 @@ struct GenerateCommand: AsyncParsableCommand {
             if let choices { _ = try parseChoices(choices, flag: "--choices") }
         }
         try requireOneStandardInputReader([("--prompt-file -", promptFile == "-"), ("--choices-file -", choicesFile == "-")])
+        guard prefix == nil || prefixIds == nil else { throw ValidationError("give --prefix or --prefix-ids, not both") }
+        if prefix != nil && ids != nil { throw ValidationError("--prefix needs the tokenizer; with --ids give --prefix-ids") }
+        if let prefixIds { _ = try tokenList(prefixIds, flag: "--prefix-ids") }
+        if let logprobs {
+            guard logprobs >= 0 else { throw ValidationError("--logprobs \(logprobs): must be >= 0 (0: the chosen token's log-probability only)") }
+            guard json || batchFile != nil else { throw ValidationError("--logprobs needs --json or --batch-file: the log-probabilities are printed as JSON") }
+            guard !chainOfThought.reasons else { throw ValidationError("--logprobs cannot be combined with --cot or --self-consistency") }
+        }
+        if choices != nil || choicesFile != nil, prefix != nil || prefixIds != nil || logprobs != nil {
+            throw ValidationError("--choices scores the options as they are: it cannot be combined with --prefix, --prefix-ids or --logprobs")
+        }
         if sources == 0 && chainOfThought.exemplarsFromStandardInput {
             throw ValidationError("--exemplars - takes standard input, so give the prompt as an argument, --prompt, --prompt-file or --batch-file")
         }
@@ -87,7 +104,9 @@ struct GenerateCommand: AsyncParsableCommand {
             try await runChoices(generator, prompt: text, options: rankOptions, loadMs: loadMs)
             return
         }
-        let chosen = chainOfThought.samplingDefaults(try decoding.apply(to: generator.defaultOptions, tokenizer: folder.tokenizer, vocabularySize: folder.model.config.vocabSize), decoding: decoding)
+        let decoded = try decoding.apply(to: generator.defaultOptions, tokenizer: folder.tokenizer, vocabularySize: folder.model.config.vocabSize)
+        let chosen = try withOutputOptions(chainOfThought.samplingDefaults(decoded, decoding: decoding), tokenizer: folder.tokenizer,
+                                           vocabularySize: folder.model.config.vocabSize)
         let (options, seed, drawn) = decoding.seeded(chosen, samples: chainOfThought.samples(chosen))
         reportSeed(seed, drawn: drawn, json: json || batch != nil)
         if let batch {
@@ -180,7 +199,8 @@ struct GenerateCommand: AsyncParsableCommand {
 
     private func runIds(_ given: [Int], folder: ModelFolder, loadMs: Double) throws {
         try checkIdsFit(given, vocabularySize: folder.model.config.vocabSize)
-        let chosen = try decoding.apply(to: folder.generationDefaults, tokenizer: nil, vocabularySize: folder.model.config.vocabSize)
+        let chosen = try withOutputOptions(decoding.apply(to: folder.generationDefaults, tokenizer: nil, vocabularySize: folder.model.config.vocabSize),
+                                           tokenizer: nil, vocabularySize: folder.model.config.vocabSize)
         let prompt = try chosen.limitPrompt(given, eos: folder.model.config.eosTokenId)
         let (options, seed, drawn) = decoding.seeded(chosen, samples: chosen.doSample)
         reportSeed(seed, drawn: drawn, json: json)
@@ -192,12 +212,43 @@ struct GenerateCommand: AsyncParsableCommand {
                 "ids": result[0].tokens, "prompt_ids": prompt, "finish_reason": result[0].finishReason.rawValue,
                 "load_ms": loadMs, "generate_ms": milliseconds(done - loaded),
             ]
-            if result.count > 1 { object["sequences"] = result.map(\.tokens) }
+            if let score = result[0].score { object["score"] = Double(score) }
+            if let logprobs = result[0].logprobs { object["logprobs"] = logprobsJSON(logprobs) }
+            if result.count > 1 {
+                object["sequences"] = result.map(\.tokens)
+                // Per returned sequence, in the order of "sequences" (transformers' sequences_scores).
+                if result[0].score != nil { object["sequences_scores"] = result.map { Double($0.score ?? 0) } }
+                if options.logprobs != nil { object["sequences_logprobs"] = result.map { logprobsJSON($0.logprobs ?? []) } }
+            }
             if let seed { object["seed"] = seed }
             writeOut(try jsonLine(object) + "\n")
         } else {
             for s in result { writeOut(s.tokens.map(String.init).joined(separator: ",") + "\n") }
         }
+    }
+
+    /// --prefix / --prefix-ids and --logprobs applied to `o` and checked against the model; errors name the flag.
+    private func withOutputOptions(_ o: GenerationOptions, tokenizer: T5Tokenizer?, vocabularySize: Int) throws -> GenerationOptions {
+        var o = o
+        if let prefixIds {
+            let given = try tokenList(prefixIds, flag: "--prefix-ids")
+            if let bad = given.first(where: { $0 >= vocabularySize }) {
+                throw ValidationError("--prefix-ids: token id \(bad) is outside the vocabulary 0..<\(vocabularySize) of this model")
+            }
+            o.prefix = given
+        }
+        if let prefix, let tokenizer {
+            o.prefix = tokenizer.encode(prefix, addEOS: false)
+            guard !o.prefix.isEmpty else { throw ValidationError("--prefix '\(prefix)' gives no tokens") }
+        }
+        if o.prefix.count > o.maxNewTokens {
+            throw ValidationError("\(prefixIds != nil ? "--prefix-ids" : "--prefix") is \(o.prefix.count) tokens, longer than --max-new-tokens \(o.maxNewTokens) (which counts the prefix)")
+        }
+        if let logprobs { o.logprobs = logprobs }
+        do { try o.validate(vocabularySize: vocabularySize) } catch let error as GenerationError {
+            throw ValidationError(cliMessage(error))
+        }
+        return o
     }
 
     /// Ids outside the model's vocabulary, reported with its size and where right ids come from.
@@ -248,15 +299,24 @@ struct GenerateCommand: AsyncParsableCommand {
             "prompt_tokens": g.promptTokens, "generated_tokens": g.tokens.count, "timings": timingsJSON(g.timings, loadMs: loadMs),
         ]
         if let score = g.score { o["score"] = Double(score) }
+        if let logprobs = g.sequences.first?.sequence.logprobs { o["logprobs"] = logprobsJSON(logprobs) }
         if let seed { o["seed"] = seed }
         if g.sequences.count > 1 {
             o["sequences"] = g.sequences.map { s -> [String: Any] in
                 var e: [String: Any] = ["text": s.text, "ids": s.sequence.tokens, "finish_reason": s.sequence.finishReason.rawValue]
                 if let score = s.sequence.score { e["score"] = Double(score) }
+                if let logprobs = s.sequence.logprobs { e["logprobs"] = logprobsJSON(logprobs) }
                 return e
             }
         }
         return o
+    }
+
+    /// `[{"id": ID, "logprob": LP, "top": [[ID, LP], ...]}, ...]`, one entry per generated token.
+    private func logprobsJSON(_ entries: [TokenLogprob]) -> [[String: Any]] {
+        entries.map { e in
+            ["id": e.id, "logprob": Double(e.logprob), "top": e.top.map { [$0.id, Double($0.logprob)] as [Any] }]
+        }
     }
 
     private func reasonedJSON(_ r: ReasonedAnswer, question: String, seed: UInt64?, loadMs: Double?) -> [String: Any] {

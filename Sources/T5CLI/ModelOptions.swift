@@ -23,6 +23,13 @@ struct ModelOptions: ParsableArguments {
             help: "Multiplier of the LoRA delta (1 = as trained): one for every --lora, or one per --lora in order.")
     var loraScale: [Float] = []
 
+    @Option(name: .long, help: "Working memory one request may use (KV caches and scratch, weights excluded), e.g. 512MiB, 2GiB, 3GB or bytes. A request that could outgrow it is refused before it starts. Default: 8GiB.",
+            transform: ByteSize.parse)
+    var memoryBudget: Int?
+
+    @Option(name: .long, help: "How decoding stores self-attention keys and values: f32 (exact), f16 or int8 (one scale per position and head); compute stays f32.")
+    var kvCache: KVCacheFormat = .f32
+
     static let threadRange = 1...1024
 
     static func parseThreads(_ text: String) throws -> Int {
@@ -79,11 +86,14 @@ struct ModelOptions: ParsableArguments {
                 throw error
             }
         }
-        return try ModelFolder(directory: directory, runtime: runtime, tokenizer: tokenizer, standardVocabulary: vocabulary,
-                               adapters: adapters())
+        return try ModelFolder(directory: directory, memoryLimitBytes: memoryLimitBytes, runtime: runtime, tokenizer: tokenizer,
+                               standardVocabulary: vocabulary, adapters: adapters(), kvCache: kvCache)
     }
 
     func loadModel() throws -> T5Model {
-        try T5Model(directory: directory(), runtime: runtime(), adapters: adapters())
+        try T5Model(directory: directory(), memoryLimitBytes: memoryLimitBytes, runtime: runtime(), adapters: adapters(), kvCache: kvCache)
     }
+
+    /// `--memory-budget`, or the library's default.
+    var memoryLimitBytes: Int { memoryBudget ?? 8 << 30 }
 }

@@ -10,7 +10,7 @@ struct T5Command: AsyncParsableCommand {
         abstract: "T5 / Flan-T5 inference on the CPU.",
         version: T5Version.report,
         subcommands: [GenerateCommand.self, TokenizeCommand.self, EvalCommand.self, BenchCommand.self,
-                      ConvertCommand.self, TeacherForcedCommand.self, ScoreCommand.self]
+                      ConvertCommand.self, TeacherForcedCommand.self, ScoreCommand.self, ServeCommand.self]
     )
 
     /// Every failure, from a bad option to a corrupt checkpoint, ends as one line on stderr and a non-zero

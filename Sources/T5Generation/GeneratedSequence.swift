@@ -19,6 +19,16 @@ public struct GeneratedSequence: Sendable, Equatable {
     public var finishReason: FinishReason
     /// Beam search: the length-penalised sum of log-probabilities (transformers' `sequences_scores`).
     public var score: Float?
+    /// With `GenerationOptions.logprobs`: one entry per generated token, in order; forced `prefix` tokens have
+    /// none, so entry `i` belongs to `tokens[prefix.count + i]`. Nil when not asked for.
+    public var logprobs: [TokenLogprob]? = nil
+
+    public init(tokens: [Int], finishReason: FinishReason, score: Float?, logprobs: [TokenLogprob]? = nil) {
+        self.tokens = tokens
+        self.finishReason = finishReason
+        self.score = score
+        self.logprobs = logprobs
+    }
 }
 
 /// Callbacks run synchronously on the decoding thread. All optional.

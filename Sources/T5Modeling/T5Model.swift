@@ -14,11 +14,13 @@ public final class T5Model: Sendable {
     public let memoryLimitBytes: Int
     /// The threads this model's kernels run on.
     public let runtime: T5Runtime
+    /// How decoding sessions store self-attention keys and values unless they ask otherwise.
+    public let kvCache: KVCacheFormat
 
     /// Loads a Hugging Face model folder: `config.json` and `model.safetensors` (or a sharded index), with LoRA
     /// `adapters` merged into its weights in order.
     public convenience init(directory: URL, memoryLimitBytes: Int = 8 << 30, runtime: T5Runtime = .shared,
-                            adapters: [LoRAAdapter] = []) throws {
+                            adapters: [LoRAAdapter] = [], kvCache: KVCacheFormat = .f32) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) else {
             throw ConfigError.noSuchModelFolder(path: directory.path)
@@ -26,17 +28,19 @@ public final class T5Model: Sendable {
         guard isDirectory.boolValue else { throw ConfigError.notAModelFolder(path: directory.path) }
         let config = try T5Config.load(from: directory)
         let store = try WeightStore(directory: directory)
-        try self.init(config: config, store: store, memoryLimitBytes: memoryLimitBytes, runtime: runtime, adapters: adapters)
+        try self.init(config: config, store: store, memoryLimitBytes: memoryLimitBytes, runtime: runtime, adapters: adapters,
+                      kvCache: kvCache)
     }
 
     public init(config: T5Config, store: WeightStore, memoryLimitBytes: Int = 8 << 30, runtime: T5Runtime = .shared,
-                adapters: [LoRAAdapter] = []) throws {
+                adapters: [LoRAAdapter] = [], kvCache: KVCacheFormat = .f32) throws {
         try config.validate()
         self.config = config
         (isGated, activation) = try config.feedForward()
         weights = try T5Weights(store: store, config: config, adapters: adapters)
         self.memoryLimitBytes = memoryLimitBytes
         self.runtime = runtime
+        self.kvCache = kvCache
     }
 
     /// Checks prompts before anything is allocated for them.

@@ -60,6 +60,7 @@ func options(from kwargs: [String: KwargValue]) throws -> GenerationOptions {
             o.forcedEOS = true
         case "temperature": o.temperature = Float(try #require(value.double))
         case "top_k": o.topK = try #require(value.int)
+        case "top_p": o.topP = Float(try #require(value.double))
         case "do_sample":
             guard case .bool(let sample) = value else { Issue.record("do_sample \(value)"); break }
             o.doSample = sample

@@ -25,9 +25,10 @@ public struct ModelFolder: Sendable {
     /// environment variable: a program that installs the vocabulary elsewhere (as the `t5` command does) passes it here.
     /// `adapters` (LoRA, see `LoRAAdapter`) are merged into the model's weights at load, in order.
     public init(directory: URL, memoryLimitBytes: Int = 8 << 30, runtime: T5Runtime = .shared, tokenizer loadTokenizer: Bool = true,
-                standardVocabulary: URL? = nil, adapters: [LoRAAdapter] = []) throws {
+                standardVocabulary: URL? = nil, adapters: [LoRAAdapter] = [], kvCache: KVCacheFormat = .f32) throws {
         self.directory = directory
-        model = try T5Model(directory: directory, memoryLimitBytes: memoryLimitBytes, runtime: runtime, adapters: adapters)
+        model = try T5Model(directory: directory, memoryLimitBytes: memoryLimitBytes, runtime: runtime, adapters: adapters,
+                            kvCache: kvCache)
         tokenizerFile = Self.tokenizerFile(in: directory)
         if loadTokenizer {
             let source = tokenizerFile ?? standardVocabulary

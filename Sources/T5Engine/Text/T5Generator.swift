@@ -105,6 +105,10 @@ public final class T5Generator: Sendable {
         }
     }
 
+    /// `text` as token ids for `GenerationOptions.prefix` (the output is forced to start with it): tokenized as
+    /// the tokenizer reads it, without EOS.
+    public func prefixTokens(_ text: String) throws -> [Int] { Array(try tokenizer.encodeWithEOS(text).dropLast()) }
+
     /// The encoder's hidden states for `text`: per token (`[tokens, d_model]`) and mean-pooled.
     public func embed(text: String) throws -> (tokens: [[Float]], pooled: [Float]) {
         let ids = try tokenizer.encodeWithEOS(text)
@@ -127,9 +131,10 @@ public final class T5Generator: Sendable {
         let t1 = clock.now
         var hooks = GenerationHooks(isCancelled: { cancelled.isSet })
         if !options.stopStrings.isEmpty {
-            let stops = options.stopStrings
+            // Stop strings are looked for in the generated text: a forced prefix that holds one does not stop it.
+            let stops = options.stopStrings, forced = options.prefix.count
             hooks.shouldStop = { _, tokens in
-                let text = tokenizer.decodeSkippingSpecial(tokens)
+                let text = tokenizer.decodeSkippingSpecial(Array(tokens.dropFirst(forced)))
                 return stops.contains { text.contains($0) }
             }
         }

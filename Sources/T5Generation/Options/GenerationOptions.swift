@@ -13,9 +13,9 @@ public enum EarlyStopping: String, Sendable, Equatable, Codable {
 }
 
 public struct GenerationOptions: Sendable, Equatable {
-    /// Most tokens to generate (EOS included).
+    /// Most tokens to generate (EOS included; a forced `prefix` counts, as it is part of the output).
     public var maxNewTokens: Int = 64
-    /// EOS is forbidden until this many tokens are generated.
+    /// EOS is forbidden until this many tokens are generated (a forced `prefix` counts).
     public var minNewTokens: Int = 0
     /// 1 = greedy or sampling; more = beam search.
     public var numBeams: Int = 1
@@ -57,6 +57,18 @@ public struct GenerationOptions: Sendable, Equatable {
     public var forcedEOS = false
     /// Per step, the tokens each row may choose (`prefix_allowed_tokens_fn`).
     public var prefixAllowedTokens: PrefixAllowedTokens? = nil
+    /// Tokens every output starts with (CTranslate2's `target_prefix`; transformers: `decoder_input_ids` = decoder
+    /// start + prefix). They are forced, not chosen, and are part of the returned tokens; generation continues
+    /// them. At most `maxNewTokens`. Beam search's length penalty and `beginSuppressTokens` count from after it,
+    /// as transformers does.
+    public var prefix: [Int] = []
+
+    // Output detail.
+
+    /// Return each generated token's log-probability with the `logprobs` most likely tokens of its step
+    /// (0: the chosen token's only); nil: none (`GeneratedSequence.logprobs` stays nil). Between 0 and the
+    /// vocabulary size. Forced `prefix` tokens get no entry.
+    public var logprobs: Int? = nil
 
     /// Longest prompt accepted, in tokens (EOS included); nil: no limit but the memory limit. T5's relative
     /// positions have no hard length limit, but quality past the trained length (512 for Flan-T5) is not assured.
@@ -119,6 +131,12 @@ public struct GenerationOptions: Sendable, Equatable {
         guard noRepeatNgramSize >= 0 else { throw bad("noRepeatNgramSize", noRepeatNgramSize, "must be >= 0") }
         guard !stopStrings.contains("") else { throw bad("stopStrings", stopStrings, "must not contain an empty string") }
         if let m = maxPromptTokens, m < 1 { throw bad("maxPromptTokens", m, "must be >= 1") }
+        if let e = eosTokenId, e < 0 { throw bad("eosTokenId", e, "token ids must be >= 0") }
+        if let t = prefix.first(where: { $0 < 0 }) { throw bad("prefix", t, "token ids must be >= 0") }
+        guard prefix.count <= maxNewTokens else {
+            throw bad("prefix", "\(prefix.count) tokens", "longer than maxNewTokens (\(maxNewTokens)), which counts the prefix")
+        }
+        if let k = logprobs, k < 0 { throw bad("logprobs", k, "must be >= 0 (0: the chosen token's log-probability only)") }
         if let t = suppressTokens.first(where: { $0 < 0 }) { throw bad("suppressTokens", t, "token ids must be >= 0") }
         if let t = beginSuppressTokens.first(where: { $0 < 0 }) { throw bad("beginSuppressTokens", t, "token ids must be >= 0") }
         for words in badWordsIds {
@@ -147,6 +165,10 @@ public struct GenerationOptions: Sendable, Equatable {
         try check("badWordsIds", badWordsIds.flatMap { $0 })
         try check("sequenceBias", sequenceBias.flatMap(\.tokens))
         if let eos = eosTokenId { try check("eosTokenId", [eos]) }
+        try check("prefix", prefix)
+        if let k = logprobs, k > vocabularySize {
+            throw GenerationError.invalidOption(name: "logprobs", value: "\(k)", reason: "must be <= the vocabulary size \(vocabularySize)")
+        }
     }
 }
 

@@ -59,7 +59,9 @@ public struct LogitsProcessorList {
         if let constraint = options.prefixAllowedTokens { list.append(PrefixConstrainedProcessor(constraint)) }
         if options.forcedEOS { list.append(ForcedEOSProcessor(maxNewTokens: options.maxNewTokens, eos: eos)) }
         if !options.suppressTokens.isEmpty { list.append(SuppressTokensProcessor(tokens: options.suppressTokens)) }
-        if !options.beginSuppressTokens.isEmpty { list.append(BeginSuppressTokensProcessor(tokens: options.beginSuppressTokens)) }
+        if !options.beginSuppressTokens.isEmpty {
+            list.append(BeginSuppressTokensProcessor(tokens: options.beginSuppressTokens, beginIndex: options.prefix.count))
+        }
         return LogitsProcessorList(list)
     }
 

@@ -1,7 +1,8 @@
 // Beam search, step for step as transformers 4.57's `_beam_search` does it, so outputs match exactly:
 // 2·numBeams candidates per prompt from the accumulated log-probabilities, the best numBeams unfinished ones
 // continue, and candidates that end (EOS or the length limit) compete for numBeams finished slots with
-// their score divided by length ** lengthPenalty.
+// their score divided by length ** lengthPenalty. A forced prefix is fed to every beam first (transformers'
+// decoder prompt): lengths for the penalty count from after it.
 import Foundation
 import T5Modeling
 
@@ -13,6 +14,8 @@ private struct Hypothesis {
     var tokens: [Int]
     var score: Float
     var finished: Bool = false
+    /// Per generated token (after the prefix), when `options.logprobs` asks for them.
+    var logprobs: [TokenLogprob] = []
 }
 
 /// One of the best continuations of a step: the hypothesis it makes, the beam it extends, whether it ends there.
@@ -42,9 +45,15 @@ public final class BeamSearchDecoder: RequestDecoder {
     /// Session rows, `p * numBeams + b` for beam `b` of prompt `p`.
     private var rowIds: [Int] = []
     private var vocab = 0
+    /// transformers' `cur_len`: the decoder input length, start token and prefix included.
     private var curLen = 1
+    /// Prefix tokens fed so far (to every beam, before the search starts).
+    private var prefilled = 0
     private var done = false
     private var scored: [(score: Float, index: Int)] = []
+    private var recorder: LogprobRecorder?
+    /// This step's top log-probabilities per beam of the prompt being expanded, computed once per parent beam.
+    private var parentTops: [[TokenLogprob.Alternative]?] = []
 
     public init(options: GenerationOptions, promptCount: Int, eos: Int, hooks: GenerationHooks = GenerationHooks()) {
         self.options = options
@@ -52,9 +61,14 @@ public final class BeamSearchDecoder: RequestDecoder {
         self.eos = eos
         self.promptCount = promptCount
         penalties = LogitsProcessorList.penalties(for: options, eos: eos)
+        recorder = options.logprobs.map { LogprobRecorder(k: $0) }
+        curLen = 1 + options.prefix.count
     }
 
     private var beams: Int { options.numBeams }
+    private var prefix: [Int] { options.prefix }
+    /// transformers' `decoder_prompt_len`: start token and prefix.
+    private var promptLength: Int { 1 + options.prefix.count }
     /// Counts the decoder start token, as transformers' max_length.
     private var maxLength: Int { 1 + options.maxNewTokens }
 
@@ -67,37 +81,51 @@ public final class BeamSearchDecoder: RequestDecoder {
         guard encoded.count == promptCount else {
             throw RequestError.invalidArgument(name: "encoded", value: "\(encoded.count) prompts", reason: "the decoder was made for \(promptCount)")
         }
+        // The prefix ids and `logprobs` are checked against the vocabulary here, for callers of `makeDecoder`.
+        try options.validate(vocabularySize: session.model.config.vocabSize)
         for p in 0..<promptCount { rowIds += try session.join(encoded, prompt: p, rows: beams) }
         vocab = session.model.config.vocabSize
         scored.reserveCapacity(beams * vocab)
-        let start = session.model.config.decoderStartTokenId
+        parentTops = Array(repeating: nil, count: beams)
+        let input = [session.model.config.decoderStartTokenId] + prefix
         // Beam 0 starts alone: the others carry -1e9 so the first step does not pick duplicates.
         state = (0..<promptCount).map { _ in
-            PromptBeams(running: (0..<beams).map { b in Hypothesis(tokens: [start], score: b == 0 ? 0 : ruledOut) },
-                        finished: (0..<beams).map { _ in Hypothesis(tokens: [start], score: ruledOut) })
+            PromptBeams(running: (0..<beams).map { b in Hypothesis(tokens: input, score: b == 0 ? 0 : ruledOut) },
+                        finished: (0..<beams).map { _ in Hypothesis(tokens: input, score: ruledOut) })
         }
     }
 
     public var inputs: [(row: Int, token: Int)] {
         guard !done else { return [] }
         return state.indices.flatMap { p in
-            state[p].running.indices.map { b in (rowIds[p * beams + b], state[p].running[b].tokens.last!) }
+            state[p].running.indices.map { b in
+                let tokens = state[p].running[b].tokens
+                return (rowIds[p * beams + b], prefilled < prefix.count ? tokens[prefilled] : tokens.last!)
+            }
         }
     }
 
     public func advance(in session: DecodingSession) throws -> [TokenEvent] {
+        if prefilled < prefix.count {
+            // Every beam was fed the same prefix token: nothing to choose. A prefix as long as maxNewTokens is all.
+            prefilled += 1
+            done = prefilled == prefix.count && curLen >= maxLength
+            return []
+        }
         var parents = rowIds
         var allCandidatesEnd = true
         for p in state.indices {
             try scoreContinuations(of: state[p], prompt: p, session: session, generated: curLen - 1)
-            let candidates = topCandidates(&scored, count: 2 * beams).map { c in
-                expand(state[p], index: c.index, score: c.score, endsAtLength: curLen + 1 >= maxLength)
+            for b in parentTops.indices { parentTops[b] = nil }
+            let candidates = try topCandidates(&scored, count: 2 * beams).map { c in
+                try expand(state[p], index: c.index, score: c.score, endsAtLength: curLen + 1 >= maxLength,
+                           logprob: logprob(prompt: p, index: c.index, session: session))
             }
             if candidates.contains(where: { !$0.ends }) { allCandidatesEnd = false }
             let next = continuing(candidates)
             state[p].running = next.map(\.hypothesis)
             for (b, c) in next.enumerated() { parents[p * beams + b] = rowIds[p * beams + c.parent] }
-            state[p].finished = finish(state[p], candidates: candidates, length: curLen)
+            state[p].finished = finish(state[p], candidates: candidates, length: curLen + 1 - promptLength)
         }
         try session.reorder(rowIds, from: parents)
         curLen += 1
@@ -136,12 +164,24 @@ public final class BeamSearchDecoder: RequestDecoder {
     }
 
     /// The hypothesis candidate `index` makes, and whether it ends (EOS, or the length limit).
-    private func expand(_ beams: PromptBeams, index: Int, score: Float, endsAtLength: Bool) -> Candidate {
+    private func expand(_ beams: PromptBeams, index: Int, score: Float, endsAtLength: Bool, logprob: TokenLogprob?) -> Candidate {
         let parent = index / vocab, token = index % vocab
         var h = beams.running[parent]
         h.tokens.append(token)
         h.score = score
+        if let logprob { h.logprobs.append(logprob) }
         return Candidate(hypothesis: h, parent: parent, ends: token == eos || endsAtLength)
+    }
+
+    /// With `options.logprobs`: candidate `index`'s token under its parent beam's processed log-probabilities, which
+    /// the parent's logits row still holds (transformers' beam transition score), and that row's most likely tokens.
+    private func logprob(prompt p: Int, index: Int, session: DecodingSession) throws -> TokenLogprob? {
+        guard recorder != nil else { return nil }
+        let parent = index / vocab, token = index % vocab
+        return session.withLogits(row: rowIds[p * beams + parent]) { row in
+            if parentTops[parent] == nil { parentTops[parent] = recorder!.top(ofLogprobs: row) }
+            return TokenLogprob(id: token, logprob: row[token], top: parentTops[parent]!)
+        }
     }
 
     /// The best numBeams candidates that go on; ended ones are pushed down by -1e9 (and go on only if too few did not end).
@@ -179,7 +219,7 @@ public final class BeamSearchDecoder: RequestDecoder {
     /// transformers' early-stop heuristic: can the best running beam still beat the worst finished one?
     private func canImprove(_ beams: PromptBeams, length curLen: Int, maxLength: Int) -> Bool {
         let lengthPenalty = options.lengthPenalty
-        let hypotheticalLength = options.earlyStopping == .never && lengthPenalty > 0 ? maxLength - 1 : curLen - 1
+        let hypotheticalLength = options.earlyStopping == .never && lengthPenalty > 0 ? maxLength - promptLength : curLen - promptLength
         let best = beams.running[0].score / Float(pow(Double(hypotheticalLength), lengthPenalty))
         let worst = beams.finished.map(\.score).min() ?? ruledOut
         return beams.finished.contains { best > ($0.finished ? worst : ruledOut) }
@@ -194,12 +234,19 @@ public final class BeamSearchDecoder: RequestDecoder {
     }
 
     /// The best `numReturnSequences` finished hypotheses (the running ones if cancelled before any finished).
+    /// A prefix that fills maxNewTokens is returned as it is, unscored.
     private func results(of beams: PromptBeams, cancelled: Bool) -> [GeneratedSequence] {
+        let logprobs = options.logprobs != nil
+        if curLen == promptLength && prefilled == prefix.count && !cancelled {
+            let tokens = Array(beams.running[0].tokens.dropFirst())
+            let only = GeneratedSequence(tokens: tokens, finishReason: .length, score: nil, logprobs: logprobs ? [] : nil)
+            return Array(repeating: only, count: options.numReturnSequences)
+        }
         let pick = cancelled && !beams.finished.contains(where: \.finished) ? beams.running : beams.finished
         return pick.prefix(options.numReturnSequences).map { h in
             let tokens = Array(h.tokens.dropFirst())
             let reason: FinishReason = cancelled ? .cancelled : (tokens.last == eos ? .eos : .length)
-            return GeneratedSequence(tokens: tokens, finishReason: reason, score: h.score)
+            return GeneratedSequence(tokens: tokens, finishReason: reason, score: h.score, logprobs: logprobs ? h.logprobs : nil)
         }
     }
 }

@@ -5,15 +5,11 @@ extension T5Model {
     /// Generates for a batch of prompts (token ids, usually ending with EOS), synchronously on the calling thread.
     /// Returns, per prompt, `numReturnSequences` sequences (beam search: best first).
     public func generate(prompts: [[Int]], options: GenerationOptions, hooks: GenerationHooks = GenerationHooks()) throws -> [[GeneratedSequence]] {
-        try options.validate()
+        try options.validate(vocabularySize: config.vocabSize)
         try validate(prompts: prompts)
-        if let eos = options.eosTokenId, eos < 0 || eos >= config.vocabSize {
-            throw GenerationError.invalidOption(name: "eosTokenId", value: "\(eos)", reason: "outside the vocabulary 0..<\(config.vocabSize)")
-        }
         if options.maxNewTokens == 0 {
-            return prompts.map { _ in
-                Array(repeating: GeneratedSequence(tokens: [], finishReason: .length, score: nil), count: options.numReturnSequences)
-            }
+            let empty = GeneratedSequence(tokens: [], finishReason: .length, score: nil, logprobs: options.logprobs.map { _ in [] })
+            return prompts.map { _ in Array(repeating: empty, count: options.numReturnSequences) }
         }
         let decoder = options.makeDecoder(promptCount: prompts.count, hooks: hooks, eos: options.eosTokenId ?? config.eosTokenId)
         let reorderable = options.numBeams > 1

@@ -51,6 +51,19 @@ public final class SharedDecodingLoop {
     /// One decoder step for every running request, then each chooses. Requests that finish or fail leave.
     public func step() throws -> [DecodingLoopEvent] {
         guard !decoders.isEmpty else { return [] }
+        // A request whose rows' caches cannot grow within the session's memory limit fails alone.
+        var events: [DecodingLoopEvent] = []
+        decoders.removeAll { id, decoder in
+            do {
+                try session.prepare(rows: decoder.inputs.map(\.row))
+                return false
+            } catch {
+                _ = try? decoder.finish(in: session, cancelled: true)
+                events.append(.failed(request: id, error))
+                return true
+            }
+        }
+        guard !decoders.isEmpty else { return events }
         for (_, decoder) in decoders {
             for (row, token) in decoder.inputs { pending[row] = token }
         }
@@ -59,7 +72,6 @@ public final class SharedDecodingLoop {
         try session.step(tokens)
         for row in session.rows { pending[row] = -1 }
 
-        var events: [DecodingLoopEvent] = []
         var kept: [(id: Int, decoder: any RequestDecoder)] = []
         for (id, decoder) in decoders {
             do {

@@ -48,22 +48,23 @@ final class EncoderState {
 /// Rows live in slots; `slots[0..<batch]` lists the slots of the next step in batch order, so rows can join and
 /// leave between steps (continuous batching). Each row has its own position and reads its own prompt's
 /// cross-attention keys/values (several rows may read one prompt: beams, samples).
+/// The self-attention cache grows with each row (`SelfAttentionCache`); the scratch is allocated once.
 final class DecoderState {
     let capacity: Int
     let maxSteps: Int
     let layers: Int
-    /// Per decoder layer `[capacity, maxSteps, inner]`: self-attention keys/values of each slot's tokens so far.
-    var selfK, selfV: [FloatBuffer]
-    /// Same shape; the target of `reorder`, then swapped in (beam search), allocated on first use.
-    var spareK: [FloatBuffer] = [], spareV: [FloatBuffer] = []
+    /// Every slot's self-attention keys/values so far.
+    let cache: SelfAttentionCache
     let x, h: FloatBuffer        // [capacity, d_model]   (rows in batch order)
     let q, k, v, ctx: FloatBuffer // [capacity, inner]
-    var scores: FloatBuffer      // [max(maxSteps, longest prompt)] one head of one row at a time
+    var scores: FloatBuffer      // [max(steps held by the longest row, longest prompt)] one head of one row at a time
     let ff: FloatBuffer          // [capacity, d_ff]
     let gate: FloatBuffer?       // [capacity, d_ff]
     let logits: FloatBuffer      // [capacity, vocab]      (rows in batch order)
-    /// Decoder self-attention bias by head and key offset `-(maxSteps-1)...0`.
-    let positionBias: PositionBiasTable
+    /// Decoder self-attention bias by head and key offset `-(width-1)...0`, as wide as the longest row's cache.
+    private(set) var positionBias: PositionBiasTable
+    private let config: T5Config
+    private let positionBiasTable: UnsafePointer<Float>
 
     // Rows, by slot. Raw pointers: the decode step reads them without bounds checks or reference counting.
     /// Tokens fed so far; the next token goes to this position.
@@ -77,25 +78,25 @@ final class DecoderState {
     var batch = 0
 
     init(config c: T5Config, capacity: Int, maxSteps: Int, encoderLength: Int, gated: Bool,
-         positionBiasTable: UnsafePointer<Float>) {
+         positionBiasTable: UnsafePointer<Float>, kvCache: KVCacheFormat = .f32) {
         self.capacity = capacity
         self.maxSteps = maxSteps
         layers = c.numDecoderLayers
-        selfK = (0..<layers).map { _ in FloatBuffer(count: capacity * maxSteps * c.innerDim) }
-        selfV = (0..<layers).map { _ in FloatBuffer(count: capacity * maxSteps * c.innerDim) }
+        config = c
+        self.positionBiasTable = positionBiasTable
+        cache = SelfAttentionCache(format: kvCache, layers: layers, capacity: capacity, inner: c.innerDim,
+                                   heads: c.numHeads, maxSteps: maxSteps)
         x = FloatBuffer(count: capacity * c.dModel)
         h = FloatBuffer(count: capacity * c.dModel)
         q = FloatBuffer(count: capacity * c.innerDim)
         k = FloatBuffer(count: capacity * c.innerDim)
         v = FloatBuffer(count: capacity * c.innerDim)
         ctx = FloatBuffer(count: capacity * c.innerDim)
-        scores = FloatBuffer(count: max(maxSteps, encoderLength))
+        scores = FloatBuffer(count: max(1, encoderLength))
         ff = FloatBuffer(count: capacity * c.dFF)
         gate = gated ? FloatBuffer(count: capacity * c.dFF) : nil
         logits = FloatBuffer(count: capacity * c.vocabSize)
-        positionBias = PositionBiasTable(
-            table: positionBiasTable, heads: c.numHeads, numBuckets: c.relativeAttentionNumBuckets,
-            maxDistance: c.relativeAttentionMaxDistance, bidirectional: false, offsets: -(maxSteps - 1)...0)
+        positionBias = Self.bias(config: c, table: positionBiasTable, width: 1)
         position = .allocate(capacity: capacity)
         position.initialize(repeating: 0, count: capacity)
         self.encoderLength = .allocate(capacity: capacity)
@@ -116,6 +117,11 @@ final class DecoderState {
         slots.deallocate()
     }
 
+    private static func bias(config c: T5Config, table: UnsafePointer<Float>, width: Int) -> PositionBiasTable {
+        PositionBiasTable(table: table, heads: c.numHeads, numBuckets: c.relativeAttentionNumBuckets,
+                          maxDistance: c.relativeAttentionMaxDistance, bidirectional: false, offsets: -(width - 1)...0)
+    }
+
     /// Makes `slot` a fresh row reading prompt `prompt` of `encoded`.
     func assign(slot: Int, to encoded: EncodedPrompts, prompt: Int) {
         position[slot] = 0
@@ -127,49 +133,74 @@ final class DecoderState {
         if encoded.lengths[prompt] > scores.count { scores = FloatBuffer(count: encoded.lengths[prompt]) }
     }
 
+    /// Ends `slot`'s row: a cache grown past the first chunk is freed, a first chunk is kept for the next row.
+    func vacate(slot: Int) {
+        if cache.steps[slot] > SelfAttentionCache.firstChunk { cache.release(slot: slot) }
+    }
+
+    // MARK: Growth
+
+    /// Bytes held now that depend on the rows' progress: caches, the bias table and the score row.
+    var grownBytes: Int {
+        cache.allocatedBytes + (config.numHeads * positionBias.width + scores.count) * 4
+    }
+
+    /// Bytes `grownBytes` would gain if each planned slot grew to hold its `steps` positions. A slot that has a
+    /// reorder spare counts twice: the next `reorder` remakes it at the new size.
+    func growthBytes(_ plans: [(slot: Int, steps: Int)]) -> Int {
+        var added = 0, widest = 0
+        for (slot, steps) in plans where steps > cache.steps[slot] {
+            let copies = cache.hasSpare(slot: slot) ? 2 : 1
+            added += copies * (cache.slotBytes(steps: steps) - cache.slotBytes(steps: cache.steps[slot]))
+            widest = max(widest, steps)
+        }
+        let bias = config.numHeads * max(0, widest - positionBias.width), row = max(0, widest - scores.count)
+        return added + (bias + row) * 4
+    }
+
+    /// Grows `slot` to hold `steps` positions (its first `position[slot]` kept), and the bias table and score row
+    /// to the widest cache.
+    func grow(slot: Int, to steps: Int) {
+        cache.grow(slot: slot, to: steps, used: position[slot])
+        if steps > positionBias.width {
+            positionBias = Self.bias(config: config, table: positionBiasTable, width: steps)
+        }
+        if steps > scores.count { scores = FloatBuffer(count: steps) }
+    }
+
     /// Slot `targets[i]` continues from what slot `sources[i]` has seen so far (beam search keeps its best beams).
     /// Slots not in `targets` keep their caches (other requests' rows). Targets are distinct; a source may also be
-    /// a target, so sources are first copied aside.
-    func reorder(targets: [Int], sources: [Int], innerDim inner: Int) {
-        if spareK.isEmpty {
-            spareK = selfK.map { FloatBuffer(count: $0.count) }
-            spareV = selfV.map { FloatBuffer(count: $0.count) }
-        }
-        let rowFloats = maxSteps * inner
+    /// a target. Targets must already hold their sources' positions (`grow`).
+    func reorder(targets: [Int], sources: [Int]) {
         let positions = sources.map { position[$0] }
         let moved = targets.indices.filter { targets[$0] != sources[$0] }
-        for l in 0..<selfK.count {
-            for i in moved {
-                let used = positions[i] * inner, from = sources[i] * rowFloats, to = targets[i] * rowFloats
-                (spareK[l].pointer + to).update(from: selfK[l].pointer + from, count: used)
-                (spareV[l].pointer + to).update(from: selfV[l].pointer + from, count: used)
-            }
-            for i in moved {
-                let used = positions[i] * inner, at = targets[i] * rowFloats
-                (selfK[l].pointer + at).update(from: spareK[l].pointer + at, count: used)
-                (selfV[l].pointer + at).update(from: spareV[l].pointer + at, count: used)
-            }
-        }
+        cache.reorder(targets: moved.map { targets[$0] }, sources: moved.map { sources[$0] }, positions: moved.map { positions[$0] })
         for (target, p) in zip(targets, positions) { position[target] = p }
     }
 
-    /// Bytes `init` (and one `reorder`, when `reorderable`) would allocate for a session of `capacity` rows whose
-    /// prompts are up to `encoderLength` long; in `Double` so absurd requests cannot overflow.
+    /// Bytes of the scratch `init` allocates for `capacity` rows (everything but what grows).
+    static func scratchBytes(config c: T5Config, capacity: Int, gated: Bool) -> Double {
+        let perRow: Int = 2 * c.dModel + 4 * c.innerDim + (gated ? 2 : 1) * c.dFF + c.vocabSize
+        return Double(capacity) * Double(perRow) * 4
+    }
+
+    /// Bytes of a session of `capacity` rows once every row holds `maxSteps` positions (with a reorder copy of
+    /// each when `reorderable`), prompts up to `encoderLength` long; in `Double` so absurd requests cannot overflow.
     static func sessionBytes(config c: T5Config, capacity: Int, maxSteps: Int, encoderLength: Int,
-                             gated: Bool, reorderable: Bool) -> Double {
+                             gated: Bool, reorderable: Bool, kvCache: KVCacheFormat = .f32) -> Double {
         let b = Double(capacity), t = Double(maxSteps), l = Double(encoderLength)
-        let caches = Double(c.numDecoderLayers) * Double(2 * c.innerDim) * (reorderable ? 2 : 1) * b * t
-        let scratch = b * Double(2 * c.dModel + 4 * c.innerDim + (gated ? 2 : 1) * c.dFF + c.vocabSize)
+        let perStep = Double(kvCache.bytesPerStepAndLayer(innerDim: c.innerDim, heads: c.numHeads))
+        let caches = Double(c.numDecoderLayers) * perStep * (reorderable ? 2 : 1) * b * t
         let bias = Double(c.numHeads) * t
-        return (caches + scratch + bias + max(t, l)) * 4
+        return caches + scratchBytes(config: c, capacity: capacity, gated: gated) + (bias + max(t, l)) * 4
     }
 
     /// Bytes of a whole request: `batch` rows over `prompts` prompts of up to `encoderLength` tokens, their
-    /// cross-attention caches included (`EncodedPrompts.bytes`); what `DecodingSession(model:prompts:…)` checks.
+    /// cross-attention caches included (`EncodedPrompts.bytes`); the bound `T5Model.requireDecodingMemory` checks.
     static func bytes(config c: T5Config, batch: Int, prompts: Int, maxSteps: Int, encoderLength: Int,
-                      gated: Bool, reorderable: Bool) -> Double {
+                      gated: Bool, reorderable: Bool, kvCache: KVCacheFormat = .f32) -> Double {
         EncodedPrompts.bytes(config: c, prompts: prompts, length: encoderLength)
             + sessionBytes(config: c, capacity: batch, maxSteps: maxSteps, encoderLength: encoderLength,
-                           gated: gated, reorderable: reorderable)
+                           gated: gated, reorderable: reorderable, kvCache: kvCache)
     }
 }

@@ -99,10 +99,10 @@ extension T5Model {
     /// next-token logits in `s.logits` (`[batch, vocab]`, batch order). The caller has checked positions and token ids.
     func decoderStep(_ tokens: UnsafePointer<Int>, _ s: DecoderState) {
         let c = config, d = c.dModel, inner = c.innerDim, dkv = c.dKV, batch = s.batch
-        let maxSteps = s.maxSteps, capacity = s.capacity
+        let capacity = s.capacity
         let x = s.x.pointer, h = s.h.pointer, q = s.q.pointer, k = s.k.pointer, v = s.v.pointer
         let ctx = s.ctx.pointer, scores = s.scores.pointer
-        let slots = s.slots, position = s.position
+        let slots = s.slots, position = s.position, cache = s.cache, positionBias = s.positionBias
 
         embed(UnsafeBufferPointer(start: tokens, count: batch), into: x)
 
@@ -113,18 +113,16 @@ extension T5Model {
             linear(h, rows: batch, a.q, out: inner, in: d, into: q, rowIndependent: true)
             linear(h, rows: batch, a.k, out: inner, in: d, into: k, rowIndependent: true)
             linear(h, rows: batch, a.v, out: inner, in: d, into: v, rowIndependent: true)
-            let cacheK = s.selfK[l].pointer, cacheV = s.selfV[l].pointer
             for b in 0..<batch {
+                // The row's cache holds position t (the session grew it before the step).
                 let slot = slots[b], t = position[slot]
-                let rowK = cacheK + slot * maxSteps * inner, rowV = cacheV + slot * maxSteps * inner
-                (rowK + t * inner).update(from: k + b * inner, count: inner)
-                (rowV + t * inner).update(from: v + b * inner, count: inner)
+                cache.store(slot, layer: l, position: t, key: k + b * inner, value: v + b * inner)
                 for head in 0..<c.numHeads {
                     let qh = q + b * inner + head * dkv
-                    matvec(rowK + head * dkv, lda: inner, rows: t + 1, cols: dkv, qh, into: scores)
-                    s.positionBias.add(head: head, query: t, keys: t + 1, to: scores)
+                    cache.scores(slot, layer: l, head: head, count: t + 1, query: qh, into: scores)
+                    positionBias.add(head: head, query: t, keys: t + 1, to: scores)
                     softmax(scores, count: t + 1)
-                    matvecTransposed(rowV + head * dkv, lda: inner, rows: t + 1, cols: dkv, scores, into: ctx + b * inner + head * dkv)
+                    cache.context(slot, layer: l, head: head, count: t + 1, weights: scores, into: ctx + b * inner + head * dkv)
                 }
             }
             linear(ctx, rows: batch, a.o, out: d, in: inner, into: x, accumulate: true, rowIndependent: true)

@@ -11,10 +11,17 @@ public final class DecodingSession {
     public let model: T5Model
     /// Most rows at once.
     public let capacity: Int
-    /// Tokens each row can be fed.
+    /// Tokens each row can be fed. Rows' caches grow as they advance (from 32 positions, doubling), so a large
+    /// `maxSteps` costs nothing until rows use it.
     public let maxSteps: Int
     /// Whether `reorder` was accounted for in the memory check (it allocates a second self-attention cache).
     public let reorderable: Bool
+    /// How the self-attention keys and values are stored.
+    public let kvCache: KVCacheFormat
+    /// Bytes this session may hold (scratch and caches); growth beyond it is refused with `RequestError.tooLarge`.
+    public let memoryLimitBytes: Int
+    /// Bytes of the scratch, allocated once.
+    private let scratchBytes: Int
     let state: DecoderState
     /// Rows of the next step, in batch order.
     public private(set) var rows: [Int] = []
@@ -25,35 +32,46 @@ public final class DecodingSession {
     private var free: [Int]
 
     /// An empty session: rows join with `join(_:prompt:rows:)`. `maxPromptLength` sizes the attention scratch up
-    /// front (a longer prompt joining later grows it). Throws if the session would exceed `model.memoryLimitBytes`.
-    public convenience init(model: T5Model, capacity: Int, maxSteps: Int, maxPromptLength: Int = 0, reorderable: Bool = false) throws {
+    /// front (a longer prompt joining later grows it). Throws if the scratch and every row's first cache chunk
+    /// would exceed `model.memoryLimitBytes`; growth past it later makes `step` (or `prepare`) throw `tooLarge`.
+    /// `kvCache` defaults to the model's.
+    public convenience init(model: T5Model, capacity: Int, maxSteps: Int, maxPromptLength: Int = 0, reorderable: Bool = false,
+                            kvCache: KVCacheFormat? = nil) throws {
         try Self.check(capacity: capacity, maxSteps: maxSteps)
-        let bytes = DecoderState.sessionBytes(config: model.config, capacity: capacity, maxSteps: maxSteps,
-                                              encoderLength: maxPromptLength, gated: model.isGated, reorderable: reorderable)
-        try model.requireMemory(bytes, for: "a session of \(capacity) row(s) with \(maxSteps) decoder steps")
-        self.init(unchecked: model, capacity: capacity, maxSteps: maxSteps, encoderLength: maxPromptLength, reorderable: reorderable)
+        let format = kvCache ?? model.kvCache
+        let bytes = DecoderState.sessionBytes(config: model.config, capacity: capacity, maxSteps: min(maxSteps, SelfAttentionCache.firstChunk),
+                                              encoderLength: maxPromptLength, gated: model.isGated, reorderable: false, kvCache: format)
+        try model.requireMemory(bytes, for: "a session of \(capacity) row(s) (\(SelfAttentionCache.firstChunk) steps each to begin with)")
+        self.init(unchecked: model, capacity: capacity, maxSteps: maxSteps, encoderLength: maxPromptLength, reorderable: reorderable,
+                  kvCache: format)
     }
 
     /// Encodes `prompts` once and starts `rowsPerPrompt` rows for each (beams, or samples for self-consistency):
     /// rows `0..<prompts.count * rowsPerPrompt`, row `r` reading prompt `r / rowsPerPrompt`.
     /// Throws before allocating if the prompts are invalid or the request exceeds `model.memoryLimitBytes`.
-    public convenience init(model: T5Model, prompts: [[Int]], maxSteps: Int, rowsPerPrompt: Int = 1, reorderable: Bool = false) throws {
+    public convenience init(model: T5Model, prompts: [[Int]], maxSteps: Int, rowsPerPrompt: Int = 1, reorderable: Bool = false,
+                            kvCache: KVCacheFormat? = nil) throws {
         try model.validate(prompts: prompts)
         try Self.check(capacity: rowsPerPrompt, maxSteps: maxSteps, capacityName: "rowsPerPrompt")
-        try model.requireDecodingMemory(prompts: prompts, rowsPerPrompt: rowsPerPrompt, maxSteps: maxSteps, reorderable: reorderable)
+        try model.requireDecodingMemory(prompts: prompts, rowsPerPrompt: rowsPerPrompt, maxSteps: maxSteps, reorderable: reorderable,
+                                        kvCache: kvCache)
         let p = PromptBatch(prompts, padId: model.config.padTokenId)
-        self.init(unchecked: model, capacity: p.batch * rowsPerPrompt, maxSteps: maxSteps, encoderLength: p.length, reorderable: reorderable)
+        self.init(unchecked: model, capacity: p.batch * rowsPerPrompt, maxSteps: maxSteps, encoderLength: p.length, reorderable: reorderable,
+                  kvCache: kvCache ?? model.kvCache)
         let encoded = EncodedPrompts(model: model, p)
         for index in 0..<p.batch { _ = try join(encoded, prompt: index, rows: rowsPerPrompt) }
     }
 
-    private init(unchecked model: T5Model, capacity: Int, maxSteps: Int, encoderLength: Int, reorderable: Bool) {
+    private init(unchecked model: T5Model, capacity: Int, maxSteps: Int, encoderLength: Int, reorderable: Bool, kvCache: KVCacheFormat) {
         self.model = model
         self.capacity = capacity
         self.maxSteps = maxSteps
         self.reorderable = reorderable
+        self.kvCache = kvCache
+        memoryLimitBytes = model.memoryLimitBytes
+        scratchBytes = Int(DecoderState.scratchBytes(config: model.config, capacity: capacity, gated: model.isGated))
         state = DecoderState(config: model.config, capacity: capacity, maxSteps: maxSteps, encoderLength: encoderLength,
-                             gated: model.isGated, positionBiasTable: model.weights.decoderPositionBias.pointer)
+                             gated: model.isGated, positionBiasTable: model.weights.decoderPositionBias.pointer, kvCache: kvCache)
         prompt = Array(repeating: nil, count: capacity)
         logitsRow = Array(repeating: -1, count: capacity)
         free = Array((0..<capacity).reversed())
@@ -104,6 +122,7 @@ public final class DecodingSession {
             throw RequestError.invalidArgument(name: "row", value: "\(id)", reason: "not a row of this session")
         }
         rows.remove(at: i)
+        state.vacate(slot: id)
         prompt[id] = nil
         logitsRow[id] = -1
         free.append(id)
@@ -140,6 +159,7 @@ public final class DecodingSession {
             }
         }
         guard batch > 0 else { return }
+        try prepare(rows: rows)
         for (i, slot) in rows.enumerated() {
             state.slots[i] = slot
             logitsRow[slot] = i
@@ -172,7 +192,41 @@ public final class DecodingSession {
             throw RequestError.invalidArgument(name: "rows", value: "\(targets) from \(sources)",
                                                reason: "each target must be a distinct row continuing a row of the same prompt")
         }
-        state.reorder(targets: targets, sources: sources, innerDim: model.config.innerDim)
+        // A target continues at its source's position: it must hold as many (beams grow in step, so rarely needed).
+        var plans: [(slot: Int, steps: Int)] = []
+        var spares = 0
+        for (target, source) in zip(targets, sources) where target != source {
+            let steps = max(state.cache.steps[target], state.position[source])
+            if steps > state.cache.steps[target] { plans.append((target, steps)) }
+            spares += state.cache.hasSpare(slot: target) && steps == state.cache.steps[target] ? 0 : state.cache.slotBytes(steps: steps)
+        }
+        try requireGrowth(plans, extra: spares, what: "a reorder of \(targets.count) row(s)")
+        for (slot, steps) in plans { state.grow(slot: slot, to: steps) }
+        state.reorder(targets: targets, sources: sources)
+    }
+
+    // MARK: Memory
+
+    /// Bytes the session holds now: scratch, every row's cache (and reorder copies), the bias table and score row.
+    public var allocatedBytes: Int { scratchBytes + state.grownBytes }
+
+    /// Makes room in the caches of rows `ids` for the token each is fed next (`step` does this for all its rows).
+    /// Throws `RequestError.tooLarge`, with nothing grown, if that would take the session past `memoryLimitBytes`;
+    /// a loop serving several requests calls it per request, so only the one that does not fit fails.
+    public func prepare(rows ids: [Int]) throws {
+        var plans: [(slot: Int, steps: Int)] = []
+        for slot in ids {
+            let p = state.position[slot], steps = state.cache.stepsNeeded(slot: slot, position: p)
+            if steps > state.cache.steps[slot] { plans.append((slot, steps)) }
+        }
+        guard !plans.isEmpty else { return }
+        try requireGrowth(plans, extra: 0, what: "growing the self-attention cache of \(plans.count) row(s) to \(plans.map(\.steps).max()!) steps")
+        for (slot, steps) in plans { state.grow(slot: slot, to: steps) }
+    }
+
+    private func requireGrowth(_ plans: [(slot: Int, steps: Int)], extra: Int, what: String) throws {
+        let need = allocatedBytes + state.growthBytes(plans) + extra
+        guard need <= memoryLimitBytes else { throw RequestError.tooLarge(bytes: need, limit: memoryLimitBytes, what: what) }
     }
 
     // MARK: Logits
@@ -200,13 +254,15 @@ public final class DecodingSession {
 
 extension T5Model {
     /// Throws before anything is allocated if encoding `prompts` and decoding `rowsPerPrompt` rows of each for
-    /// `maxSteps` steps would exceed `memoryLimitBytes` (encoder scratch, cross-attention and self-attention caches).
-    public func requireDecodingMemory(prompts: [[Int]], rowsPerPrompt: Int, maxSteps: Int, reorderable: Bool) throws {
+    /// `maxSteps` steps would exceed `memoryLimitBytes` (encoder scratch, cross-attention and self-attention caches):
+    /// the bound a request's caches can grow to, although they only grow as far as its rows decode.
+    public func requireDecodingMemory(prompts: [[Int]], rowsPerPrompt: Int, maxSteps: Int, reorderable: Bool,
+                                      kvCache: KVCacheFormat? = nil) throws {
         let p = PromptBatch(prompts, padId: config.padTokenId)
         let (batch, overflow) = p.batch.multipliedReportingOverflow(by: rowsPerPrompt)
         let bytes = EncoderState.bytes(config: config, rows: p.batch * p.length, length: p.length, gated: isGated)
             + DecoderState.bytes(config: config, batch: overflow ? Int.max : batch, prompts: p.batch, maxSteps: maxSteps,
-                                 encoderLength: p.length, gated: isGated, reorderable: reorderable)
+                                 encoderLength: p.length, gated: isGated, reorderable: reorderable, kvCache: kvCache ?? self.kvCache)
         try requireMemory(bytes, for: "\(p.batch) prompt(s) of up to \(p.length) tokens × \(rowsPerPrompt) row(s) with \(maxSteps) decoder steps")
     }
 }

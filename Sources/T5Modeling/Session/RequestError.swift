@@ -16,9 +16,14 @@ public enum RequestError: Error, Equatable, CustomStringConvertible {
         case .tokenOutOfRange(let row, let position, let id, let vocab):
             return "prompt \(row), position \(position): token id \(id) is outside the vocabulary 0..<\(vocab) of this model (its config.json vocab_size)"
         case .tooLarge(let bytes, let limit, let what):
-            return "\(what) would need \(bytes / 1_048_576) MiB of working memory, over the limit of \(limit / 1_048_576) MiB"
+            return "\(what) would need \(Self.size(bytes)) of working memory, over the limit of \(Self.size(limit))"
         case .stepLimitReached(let limit): return "decoding already ran the \(limit) steps this session was sized for"
         case .invalidArgument(let name, let value, let reason): return "\(name) = \(value): \(reason)"
         }
+    }
+
+    /// MiB, or KiB below one MiB (so small limits do not read "0 MiB").
+    private static func size(_ bytes: Int) -> String {
+        bytes >= 1 << 20 ? "\(bytes / 1_048_576) MiB" : "\(bytes / 1024) KiB"
     }
 }

@@ -1,0 +1,38 @@
+// Attention over a decoder self-attention cache held narrower than f32 (f16, or int8 with one scale per position
+// and head): the cached keys and values are widened 16 lanes at a time and every product is computed in f32.
+// The f32 cache keeps `matvec` / `matvecTransposed` (Matmul.swift).
+
+/// `y[i] = scale(i) · Σ_j key_i[j]·x[j]` for `m` cached keys `rowBytes` apart, each `n` elements of format `E`;
+/// `scales` (nil: 1) holds one scale per key, `scaleStride` floats apart.
+@inline(__always)
+package func packedMatvec<E: PackedElements>(
+    _: E.Type, _ a: UnsafeRawPointer, rowBytes: Int, rows m: Int, cols n: Int,
+    scales: UnsafePointer<Float>?, scaleStride: Int, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>
+) {
+    for i in 0..<m {
+        let dot = packedDot(E.self, a + i * rowBytes, x, n)
+        y[i] = scales.map { dot * $0[i * scaleStride] } ?? dot
+    }
+}
+
+/// `y[n] = Σ_i x[i]·scale(i)·value_i` for `m` cached values `rowBytes` apart, each `n` elements of format `E`.
+@inline(__always)
+package func packedMatvecTransposed<E: PackedElements>(
+    _: E.Type, _ a: UnsafeRawPointer, rowBytes: Int, rows m: Int, cols n: Int,
+    scales: UnsafePointer<Float>?, scaleStride: Int, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>
+) {
+    y.update(repeating: 0, count: n)
+    let yr = UnsafeMutableRawPointer(y)
+    for i in 0..<m {
+        let row = a + i * rowBytes
+        let weight = scales.map { x[i] * $0[i * scaleStride] } ?? x[i]
+        let wi = SIMD16<Float>(repeating: weight)
+        var j = 0
+        while j + 16 <= n {
+            let acc = yr.loadUnaligned(fromByteOffset: 4 * j, as: SIMD16<Float>.self)
+            yr.storeBytes(of: acc + wi * E.load16(row, j), toByteOffset: 4 * j, as: SIMD16<Float>.self)
+            j += 16
+        }
+        while j < n { y[j] += weight * E.load1(row, j); j += 1 }
+    }
+}
