@@ -59,17 +59,17 @@ static inline __attribute__((always_inline)) float L(reduce)(L(vf) v) {
 #define DEFINE_TILE(FMT, BYTES)                                                                                       \
 static inline __attribute__((always_inline)) void L(tile_##FMT)(const T5KLinear *j, long o, long r, const int OB,      \
                                                                 const int RBN) {                                        \
-    const long n = j->in, out = j->out;                                                                                 \
-    const char *w = (const char *)j->w + o * n * BYTES;                                                                 \
-    const float *x = j->x + r * n;                                                                                      \
+    const long n = j->in, ldx = j->ldx, ldw = j->ldw, ldy = j->ldy;                                                     \
+    const char *w = (const char *)j->w + o * ldw * BYTES;                                                               \
+    const float *x = j->x + r * ldx;                                                                                    \
     L(vf) acc[8][RB];                                                                                                   \
     for (int a = 0; a < OB; a++) for (int b = 0; b < RBN; b++) acc[a][b] = (L(vf))0;                                    \
     long k = 0;                                                                                                         \
     for (; k + W <= n; k += W) {                                                                                        \
         L(vf) wv[8];                                                                                                    \
-        for (int a = 0; a < OB; a++) wv[a] = L(load_##FMT)(w + a * n * BYTES, k);                                       \
+        for (int a = 0; a < OB; a++) wv[a] = L(load_##FMT)(w + a * ldw * BYTES, k);                                     \
         for (int b = 0; b < RBN; b++) {                                                                                 \
-            L(vf) xv = L(load_f32)(x + b * n, k);                                                                       \
+            L(vf) xv = L(load_f32)(x + b * ldx, k);                                                                     \
             for (int a = 0; a < OB; a++) acc[a][b] = __builtin_elementwise_fma(wv[a], xv, acc[a][b]);                  \
         }                                                                                                               \
     }                                                                                                                   \
@@ -77,8 +77,8 @@ static inline __attribute__((always_inline)) void L(tile_##FMT)(const T5KLinear 
         const float s = j->scales ? j->scales[o + a] : 1.0f;                                                            \
         for (int b = 0; b < RBN; b++) {                                                                                 \
             float d = L(reduce)(acc[a][b]);                                                                             \
-            for (long t = k; t < n; t++) d = __builtin_fmaf(L(one_##FMT)(w + a * n * BYTES, t), x[b * n + t], d);      \
-            float *yp = j->y + (r + b) * out + o + a;                                                                   \
+            for (long t = k; t < n; t++) d = __builtin_fmaf(L(one_##FMT)(w + a * ldw * BYTES, t), x[b * ldx + t], d);  \
+            float *yp = j->y + (r + b) * ldy + o + a;                                                                   \
             *yp = j->accumulate ? *yp + d * s : d * s;                                                                  \
         }                                                                                                               \
     }                                                                                                                   \

@@ -30,6 +30,46 @@ package func activate(_ x: UnsafeMutablePointer<Float>, count n: Int, _ activati
     }
 }
 
+/// Gated feed-forward in one pass: row `r` of `pair` holds `[wi_0·h | wi_1·h]` (`2 * width` values); afterwards the
+/// first `rows * width` values of `pair` are `act(wi_0·h) * (wi_1·h)`, rows packed `width` apart (the `wo` input).
+/// Rows go in increasing order, so each write lands where everything has already been read.
+package func gatedActivate(_ pair: UnsafeMutablePointer<Float>, rows: Int, width: Int, _ activation: T5Activation) {
+    switch activation {
+    case .relu: gatedRows(pair, rows: rows, width: width) { v in v.replacing(with: 0, where: v .< 0) }
+    case .gelu:
+        gatedRows(pair, rows: rows, width: width) { v in
+            var r = v
+            for i in 0..<16 { r[i] = 0.5 * v[i] * (1 + erf(v[i] * 0.70710678118654752)) }
+            return r
+        }
+    case .geluTanh:
+        let c: Float = 2 * 0.7978845608028654
+        gatedRows(pair, rows: rows, width: width) { v in v * sigmoid16(c * (v + 0.044715 * v * v * v)) }
+    case .silu: gatedRows(pair, rows: rows, width: width) { v in v * sigmoid16(v) }
+    }
+}
+
+@inline(__always)
+private func gatedRows(_ pair: UnsafeMutablePointer<Float>, rows: Int, width w: Int, _ f: (SIMD16<Float>) -> SIMD16<Float>) {
+    let raw = UnsafeMutableRawPointer(pair)
+    for r in 0..<rows {
+        let a = 2 * r * w, g = a + w, out = r * w
+        var j = 0
+        while j + 16 <= w {
+            let v = raw.loadUnaligned(fromByteOffset: 4 * (a + j), as: SIMD16<Float>.self)
+            let gate = raw.loadUnaligned(fromByteOffset: 4 * (g + j), as: SIMD16<Float>.self)
+            raw.storeBytes(of: f(v) * gate, toByteOffset: 4 * (out + j), as: SIMD16<Float>.self)
+            j += 16
+        }
+        if j < w {
+            var v = SIMD16<Float>(), gate = SIMD16<Float>()
+            for i in j..<w { v[i - j] = pair[a + i]; gate[i - j] = pair[g + i] }
+            let y = f(v) * gate
+            for i in j..<w { pair[out + i] = y[i - j] }
+        }
+    }
+}
+
 /// `x[i] = f(x[i])` 16 lanes at a time; the tail goes through the same function on a padded vector.
 @inline(__always)
 private func mapInPlace(_ x: UnsafeMutablePointer<Float>, count n: Int, _ f: (SIMD16<Float>) -> SIMD16<Float>) {

@@ -47,7 +47,8 @@ package func packedLinear(
         return
     }
     let c = T5KLinear(x: x, w: w.values, scales: w.scales, y: y, rows: rows, in: w.inFeatures, out: w.outFeatures,
-                      format: w.format.kernelCode, accumulate: accumulate ? 1 : 0)
+                      format: w.format.kernelCode, accumulate: accumulate ? 1 : 0,
+                      ldx: w.inFeatures, ldw: w.inFeatures, ldy: w.outFeatures)
     var job = PackedJob(x: x, rows: rows, w: w, y: y, accumulate: accumulate, c: c, level: pool.instructionSet)
     // About 8 chunks per thread: enough to balance a preempted thread, few enough to keep claims cheap; a multiple
     // of 8 so that the C kernels' batch-1 tiles (eight weight rows) cover every chunk.

@@ -17,7 +17,7 @@ enum { T5K_F32 = 0, T5K_INT8 = 1, T5K_BF16 = 2, T5K_F16 = 3 };
 /// Instruction-set levels the kernels are built for; `t5k_cpu_level` says which one this CPU and OS can run.
 enum { T5K_LEVEL_BASELINE = 0, T5K_LEVEL_AVX2 = 1, T5K_LEVEL_AVX512 = 2 };
 
-/// `y[rows, out] = x[rows, in] · wᵀ (+ y when accumulate)` for output columns `begin..<end`.
+/// `y[rows, out] = x[rows, in] · wᵀ (+ y when accumulate)` for output columns `begin..<end`, rows `ld*` apart.
 /// `w` is `[out, in]` row-major in `format`; `scales` (int8 only, else NULL) holds one f32 per output row.
 /// Every (row, output) dot product is summed in the same order whatever `rows` is, so a row's result does not depend on
 /// which other rows share the call.
@@ -31,6 +31,11 @@ typedef struct {
     long out;
     int format;
     int accumulate;
+    /// Row strides in elements of `x`, `w` and `y` (`in`, `in` and `out` for dense matrices); larger ones let the
+    /// encoder's attention read heads in place (PERFORMANCE.md, "Encoder attention on the pool").
+    long ldx;
+    long ldw;
+    long ldy;
 } T5KLinear;
 
 /// The best level this CPU and operating system support (AVX state enabled by the OS included).

@@ -55,6 +55,23 @@ struct PositionBiasTable {
         values[h * width + offset - minOffset]
     }
 
+    /// Calls `body` with a pointer `p` such that `p[offset]` is head `h`'s bias at `offset` (key minus query), for every
+    /// offset the table covers (`p` itself may point before the first one).
+    @inline(__always)
+    func withOffsets<R>(head h: Int, _ body: (UnsafePointer<Float>) -> R) -> R {
+        values.withUnsafeBufferPointer { body($0.baseAddress! + h * width - minOffset) }
+    }
+
+    /// `softmax(scores[j] + bias(head: h, offset: j - query))` over keys `j` in `0..<keys`, in one pass fewer than
+    /// `add` then `softmax` (the encoder's rows of scores).
+    @inline(__always)
+    func addSoftmax(head h: Int, query: Int, keys: Int, to scores: UnsafeMutablePointer<Float>) {
+        precondition(-query >= minOffset && keys - 1 - query < minOffset + width, "offsets outside the bias table")
+        values.withUnsafeBufferPointer { v in
+            softmax(scores, count: keys, adding: v.baseAddress! + h * width - query - minOffset)
+        }
+    }
+
     /// `scores[j] += bias(head: h, offset: j - query)` for keys `j` in `0..<keys`: one contiguous run of the table.
     @inline(__always)
     func add(head h: Int, query: Int, keys: Int, to scores: UnsafeMutablePointer<Float>) {

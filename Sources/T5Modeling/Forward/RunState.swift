@@ -22,22 +22,18 @@ struct PromptBatch {
 final class EncoderState {
     let x: FloatBuffer       // [rows, d_model] residual stream; holds the encoder output at the end
     let h: FloatBuffer       // [rows, d_model] normalised input of the current sub-layer
-    let q, k, v: FloatBuffer // [rows, inner]
+    let qkv: FloatBuffer     // [rows, 3 * inner] q, k, v of each position side by side
     let ctx: FloatBuffer     // [rows, inner] attention output before `o`
     let scores: FloatBuffer  // [length, length] one head of one row at a time
-    let ff: FloatBuffer      // [rows, d_ff]
-    let gate: FloatBuffer?   // [rows, d_ff] linear half of a gated feed-forward
+    let ff: FloatBuffer      // [rows, d_ff], or [rows, 2 * d_ff] when gated (both halves, then the gated product)
 
     init(config c: T5Config, rows: Int, length: Int, gated: Bool) {
         x = FloatBuffer(count: rows * c.dModel)
         h = FloatBuffer(count: rows * c.dModel)
-        q = FloatBuffer(count: rows * c.innerDim)
-        k = FloatBuffer(count: rows * c.innerDim)
-        v = FloatBuffer(count: rows * c.innerDim)
+        qkv = FloatBuffer(count: rows * 3 * c.innerDim)
         ctx = FloatBuffer(count: rows * c.innerDim)
         scores = FloatBuffer(count: length * length)
-        ff = FloatBuffer(count: rows * c.dFF)
-        gate = gated ? FloatBuffer(count: rows * c.dFF) : nil
+        ff = FloatBuffer(count: rows * (gated ? 2 : 1) * c.dFF)
     }
 
     /// Bytes `init` would allocate, so an oversized request is refused before allocation.

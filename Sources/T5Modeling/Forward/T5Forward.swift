@@ -19,8 +19,12 @@ extension T5Model {
     func runEncoder(_ p: PromptBatch, _ s: EncoderState) {
         let c = config, d = c.dModel, inner = c.innerDim, dkv = c.dKV, len = p.length
         let rows = p.batch * len
-        let x = s.x.pointer, h = s.h.pointer, q = s.q.pointer, k = s.k.pointer, v = s.v.pointer
+        // q, k and v of a position side by side in one row of `qkv` (one product makes all three).
+        let x = s.x.pointer, h = s.h.pointer, qkv = s.qkv.pointer, ld = 3 * inner
+        let q = qkv, k = qkv + inner, v = qkv + 2 * inner
         let ctx = s.ctx.pointer, scores = s.scores.pointer
+        // Attention on the worker pool with the C kernels when they run here and `h` can hold a transposed V_h.
+        let onPool = encoderAttentionOnPool(runtime.pool) && dkv <= d
 
         // Token embeddings (T5 does not scale them).
         embed(p.ids, into: x)
@@ -34,30 +38,47 @@ extension T5Model {
             // Self-attention sub-layer: x += o(attention(norm(x))).
             let a = block.selfAttention
             rmsNorm(x, rows: rows, dim: d, weight: a.layerNorm.pointer, eps: c.layerNormEpsilon, into: h)
-            linear(h, rows: rows, a.q, out: inner, in: d, into: q)
-            linear(h, rows: rows, a.k, out: inner, in: d, into: k)
-            linear(h, rows: rows, a.v, out: inner, in: d, into: v)
+            linear(h, rows: rows, block.qkv, out: ld, in: d, into: qkv)
             for b in 0..<p.batch {
                 // Padding keys would get weight exp(-huge) = 0 under transformers' additive mask,
                 // so attending over the real tokens only is exact; padding queries are skipped.
-                let n = p.lengths[b], base = b * len * inner
+                let n = p.lengths[b], base = b * len * ld, ctxBase = b * len * inner
+                if onPool {
+                    for head in 0..<c.numHeads {
+                        // V_h transposed into `h` (free until the feed-forward norm): the C kernels' weight operand.
+                        let vh = v + base + head * dkv
+                        for j in 0..<n { for t in 0..<dkv { h[t * n + j] = vh[j * ld + t] } }
+                        bias.withOffsets(head: head) { row0 in
+                            encoderAttention(EncoderAttentionHead(
+                                q: q + base + head * dkv, k: k + base + head * dkv, ld: ld, vT: h,
+                                ctx: ctx + ctxBase + head * dkv, ldc: inner, scores: scores, biasRow0: row0, n: n, dkv: dkv),
+                                pool: runtime.pool)
+                        }
+                    }
+                    continue
+                }
                 for head in 0..<c.numHeads {
                     let off = base + head * dkv
                     // scores[n, n] = Q_h · K_hᵀ (no 1/sqrt(d_kv) in T5)
-                    matmulTransposedB(q + off, lda: inner, k + off, ldb: inner, into: scores, ldc: n, m: n, n: n, k: dkv)
-                    for i in 0..<n {
-                        let row = scores + i * n
-                        bias.add(head: head, query: i, keys: n, to: row)
-                        softmax(row, count: n)
-                    }
+                    matmulTransposedB(q + off, lda: ld, k + off, ldb: ld, into: scores, ldc: n, m: n, n: n, k: dkv)
+                    for i in 0..<n { bias.addSoftmax(head: head, query: i, keys: n, to: scores + i * n) }
                     // ctx_h[n, d_kv] = P · V_h
-                    matmul(scores, lda: n, v + off, ldb: inner, into: ctx + off, ldc: inner, m: n, n: dkv, k: n)
+                    matmul(scores, lda: n, v + off, ldb: ld, into: ctx + ctxBase + head * dkv, ldc: inner, m: n, n: dkv, k: n)
                 }
             }
             linear(ctx, rows: rows, a.o, out: d, in: inner, into: x, accumulate: true)
 
-            // Feed-forward sub-layer: x += wo(act(wi·norm(x))) (gated: act(wi_0·n) * wi_1·n).
-            feedForward(block.feedForward, rows: rows, x: x, h: h, ff: s.ff.pointer, gate: s.gate?.pointer)
+            // Feed-forward sub-layer: x += wo(act(wi·norm(x))) (gated: act(wi_0·n) * wi_1·n, both halves from one
+            // product, activated and multiplied in one pass).
+            let f = block.feedForward
+            if let wiPair = block.wiPair {
+                rmsNorm(x, rows: rows, dim: d, weight: f.layerNorm.pointer, eps: c.layerNormEpsilon, into: h)
+                linear(h, rows: rows, wiPair, out: 2 * c.dFF, in: d, into: s.ff.pointer)
+                gatedActivate(s.ff.pointer, rows: rows, width: c.dFF, activation)
+                linear(s.ff.pointer, rows: rows, f.wo, out: d, in: c.dFF, into: x, accumulate: true)
+            } else {
+                feedForward(f, rows: rows, x: x, h: h, ff: s.ff.pointer, gate: nil)
+            }
         }
         rmsNorm(x, rows: rows, dim: d, weight: weights.encoderFinalNorm.pointer, eps: c.layerNormEpsilon, into: x)
     }

@@ -23,6 +23,10 @@ struct FeedForwardWeights: Sendable {
 struct EncoderBlockWeights: Sendable {
     let selfAttention: AttentionWeights
     let feedForward: FeedForwardWeights
+    /// q, k and v stacked `[3 * inner, d_model]`: one product for all three (`LinearWeight.fused`).
+    let qkv: LinearWeight
+    /// `wi_0` and `wi_1` stacked `[2 * d_ff, d_model]` when gated: one product for both halves.
+    let wiPair: LinearWeight?
 }
 
 struct DecoderBlockWeights: Sendable {
@@ -91,9 +95,11 @@ struct T5Weights: Sendable {
 
         encoder = try (0..<c.numLayers).map { i in
             let p = "encoder.block.\(i).layer"
+            let a = try attention("\(p).0.SelfAttention", normName: "\(p).0.layer_norm.weight")
+            let f = try feedForward("\(p).1")
             return EncoderBlockWeights(
-                selfAttention: try attention("\(p).0.SelfAttention", normName: "\(p).0.layer_norm.weight"),
-                feedForward: try feedForward("\(p).1"))
+                selfAttention: a, feedForward: f, qkv: .fused([a.q, a.k, a.v]),
+                wiPair: f.wiGate.map { LinearWeight.fused([f.wi, $0]) })
         }
         encoderFinalNorm = try vector("encoder.final_layer_norm.weight", d)
         decoder = try (0..<c.numDecoderLayers).map { i in
