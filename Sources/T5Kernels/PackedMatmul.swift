@@ -237,7 +237,7 @@ private func packedLinearBySgemm(
     let scratch = UnsafeMutablePointer<Float>.allocate(capacity: panel * n)
     defer { scratch.deallocate() }
     var job = T5KLinear(x: x, w: w.values, scales: w.scales, y: y, rows: rows, in: n, out: out,
-                        format: w.format.kernelCode, accumulate: 0)
+                        format: w.format.kernelCode, accumulate: 0, ldx: n, ldw: n, ldy: out)
     var o0 = 0
     while o0 < out {
         let p = min(panel, out - o0)

@@ -35,8 +35,8 @@ public final class EncodedPrompts: @unchecked Sendable {
             model.computeCrossAttentionCache(encoderOutput: encoder.x.pointer, rows: rows, keys: crossK.map { $0.floats! },
                                              values: crossV.map { $0.floats! })
         } else {
-            // One layer at a time through f32 scratch (the encoder's q buffer, no longer needed), then narrowed.
-            let scratch = encoder.q.pointer
+            // One layer at a time through f32 scratch (the encoder's q/k/v buffer, no longer needed), then narrowed.
+            let scratch = encoder.qkv.pointer
             for (l, block) in model.weights.decoder.enumerated() {
                 for (weight, cache) in [(block.crossAttention.k, crossK[l]), (block.crossAttention.v, crossV[l])] {
                     model.linear(encoder.x.pointer, rows: rows, weight, out: c.innerDim, in: c.dModel, into: scratch)
