@@ -17,7 +17,8 @@ struct Output: Sendable {
 
     var chatId: String { "chat" + id }
 
-    func body(choices: [(index: Int, text: String?, finish: FinishReasonName?, role: Bool)], usage: Usage?, chunk: Bool) -> Data {
+    func body(choices: [(index: Int, text: String?, finish: FinishReasonName?, role: Bool)], usage: Usage?, chunk: Bool,
+              logprobs: [Int: CompletionLogprobs] = [:]) -> Data {
         if chat {
             let list = choices.map { c -> ChatChoice in
                 let message = ChatMessageBody(role: c.role ? "assistant" : nil, content: c.text)
@@ -27,20 +28,29 @@ struct Output: Sendable {
             return ChatResponse(id: chatId, object: chunk ? "chat.completion.chunk" : "chat.completion", created: created, model: model,
                                 choices: list, usage: usage).jsonBytes()
         }
-        let list = choices.map { CompletionChoice(text: $0.text ?? "", index: $0.index, finishReason: $0.finish) }
+        let list = choices.map {
+            CompletionChoice(text: $0.text ?? "", index: $0.index, logprobs: logprobs[$0.index], finishReason: $0.finish)
+        }
         return CompletionResponse(id: id, created: created, model: model, choices: list, usage: usage).jsonBytes()
     }
 
     func whole(_ sequences: [[GeneratedSequence]]) -> Data {
         var choices: [(index: Int, text: String?, finish: FinishReasonName?, role: Bool)] = []
+        var logprobs: [Int: CompletionLogprobs] = [:]
         for (p, list) in sequences.enumerated() {
             for (k, s) in list.enumerated() {
                 let text = StreamedText.final(tokenizer.decodeSkippingSpecial(s.tokens), stops: stops)
                 choices.append((p * perPrompt + k, text, FinishReasonName(s.finishReason), true))
+                if let entries = s.logprobs {
+                    logprobs[p * perPrompt + k] = CompletionLogprobs(tokens: s.tokens, logprobs: entries,
+                                                                     textLength: text.unicodeScalars.count,
+                                                                     decode: tokenizer.decodeSkippingSpecial)
+                }
             }
         }
         let generated = sequences.joined().reduce(0) { $0 + $1.tokens.count }
-        return body(choices: choices, usage: Usage(promptTokens: promptTokens, completionTokens: generated), chunk: false)
+        return body(choices: choices, usage: Usage(promptTokens: promptTokens, completionTokens: generated), chunk: false,
+                    logprobs: logprobs)
     }
 
     /// Self-consistency: per prompt, the path whose extracted answer most paths agree on.

@@ -59,7 +59,8 @@ struct Routes: Sendable {
     func completions(_ request: Request) async throws -> Response {
         let (scheduler, model) = try engine.ready()
         let r = try CompletionRequest(body: try await body(request), limits: limits)
-        let options = try options(r.decoding, model: model, defaultMaxTokens: limits.defaultCompletionTokens)
+        var options = try options(r.decoding, model: model, defaultMaxTokens: limits.defaultCompletionTokens)
+        options.logprobs = r.logprobs
         let prompts = try tokenize(r.prompts, decoding: r.decoding, options: options, model: model)
         return try await generate(prompts, options: options, decoding: r.decoding, chat: false, scheduler: scheduler, model: model)
     }

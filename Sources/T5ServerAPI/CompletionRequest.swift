@@ -7,6 +7,8 @@ public struct CompletionRequest: Sendable, Equatable {
     /// One or more prompts; each gives `n` choices (index = prompt * n + choice).
     public var prompts: [String]
     public var decoding: DecodingRequest
+    /// `logprobs`: per generated token, its log-probability and this many most likely alternatives (0...5).
+    public var logprobs: Int?
 
     static let keys = DecodingRequest.sharedKeys.union(["prompt", "echo", "best_of", "suffix"])
 
@@ -17,12 +19,17 @@ public struct CompletionRequest: Sendable, Equatable {
             throw .invalid("'prompt' is required (a string or an array of strings)", param: "prompt")
         }
         self.prompts = prompts
-        if let v = f.value("logprobs") {
-            throw .invalid("'logprobs' is not supported yet (got \(v.kindName)); leave it out or null", param: "logprobs")
-        }
         try f.requireNeutral("echo", isNeutral: \.isFalse, reason: "is not supported (only false)")
         try f.requireNeutral("suffix", isNeutral: { _ in false }, reason: "is not supported: T5 has no insertion mode")
         decoding = try DecodingRequest(f, limits: limits)
+        // OpenAI's legacy completions allow up to 5 alternatives per token.
+        logprobs = try f.int("logprobs", in: 0...5)
+        if logprobs != nil, decoding.stream {
+            throw .invalid("'logprobs' with 'stream' is not supported yet; ask without streaming", param: "logprobs")
+        }
+        if logprobs != nil, (decoding.selfConsistency ?? 1) > 1 {
+            throw .invalid("'logprobs' with 'self_consistency' is not supported", param: "logprobs")
+        }
         if let bestOf = try f.int("best_of", in: 1...limits.maxChoices), bestOf != decoding.n {
             throw .invalid("'best_of' is not supported (only equal to n); use 'num_beams'", param: "best_of")
         }

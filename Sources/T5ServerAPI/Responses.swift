@@ -27,21 +27,70 @@ public enum FinishReasonName: String, Sendable, Encodable {
     public init(_ reason: FinishReason) { self = reason == .length ? .length : .stop }
 }
 
+/// A completion choice's `logprobs` in OpenAI's legacy completions shape: per generated token its text, its
+/// log-probability, the most likely alternatives (text → log-probability) and where its text starts in the choice.
+public struct CompletionLogprobs: Encodable, Sendable, Equatable {
+    public var tokens: [String]
+    public var tokenLogprobs: [Float]
+    public var topLogprobs: [[String: Float]]
+    public var textOffset: [Int]
+    enum CodingKeys: String, CodingKey {
+        case tokens, tokenLogprobs = "token_logprobs", topLogprobs = "top_logprobs", textOffset = "text_offset"
+    }
+    public init(tokens: [String], tokenLogprobs: [Float], topLogprobs: [[String: Float]], textOffset: [Int]) {
+        self.tokens = tokens
+        self.tokenLogprobs = tokenLogprobs
+        self.topLogprobs = topLogprobs
+        self.textOffset = textOffset
+    }
+
+    /// Builds the object for one sequence. `logprobs[i]` belongs to `tokens[i]`; a token's text is what it adds to
+    /// the decoded text (so word-initial spaces show). When a stop string cut the text to `textLength` characters
+    /// (Unicode scalars, as Python counts), tokens starting at or past the cut are left out, as OpenAI does.
+    public init(tokens ids: [Int], logprobs: [TokenLogprob], textLength: Int, decode: ([Int]) -> String) {
+        var tokens: [String] = [], values: [Float] = [], tops: [[String: Float]] = [], offsets: [Int] = []
+        var before = ""
+        /// The text `id` adds after `context` (at most the previous token, enough for SentencePiece's spaces).
+        func piece(_ id: Int, after context: [Int]) -> String {
+            let head = decode(context), whole = decode(context + [id])
+            return whole.hasPrefix(head) ? String(whole.dropFirst(head.count)) : decode([id])
+        }
+        let cut = textLength < decode(ids).unicodeScalars.count
+        for (i, entry) in logprobs.prefix(ids.count).enumerated() {
+            let offset = before.unicodeScalars.count
+            if cut, offset >= textLength { break }
+            let context = i > 0 ? [ids[i - 1]] : []
+            tokens.append(piece(ids[i], after: context))
+            values.append(entry.logprob)
+            var top: [String: Float] = [:]
+            for alternative in entry.top where top[piece(alternative.id, after: context)] == nil {
+                top[piece(alternative.id, after: context)] = alternative.logprob
+            }
+            tops.append(top)
+            offsets.append(offset)
+            before = decode(Array(ids[...i]))
+        }
+        self.init(tokens: tokens, tokenLogprobs: values, topLogprobs: tops, textOffset: offsets)
+    }
+}
+
 public struct CompletionChoice: Encodable, Sendable {
     public var text: String
     public var index: Int
+    public var logprobs: CompletionLogprobs?
     public var finishReason: FinishReasonName?
     enum CodingKeys: String, CodingKey { case text, index, logprobs, finishReason = "finish_reason" }
-    public init(text: String, index: Int, finishReason: FinishReasonName?) {
+    public init(text: String, index: Int, logprobs: CompletionLogprobs? = nil, finishReason: FinishReasonName?) {
         self.text = text
         self.index = index
+        self.logprobs = logprobs
         self.finishReason = finishReason
     }
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(text, forKey: .text)
         try c.encode(index, forKey: .index)
-        try c.encodeNil(forKey: .logprobs)
+        if let logprobs { try c.encode(logprobs, forKey: .logprobs) } else { try c.encodeNil(forKey: .logprobs) }
         try c.encode(finishReason, forKey: .finishReason)
     }
 }

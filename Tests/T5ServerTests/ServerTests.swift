@@ -33,7 +33,8 @@ let question2 = "Emma has 41 marbles. She sells 6 marbles. Then she loses 14 mar
         #expect(wrongMethod.status == 405 && wrongMethod.error != nil)
         // 400: bad JSON, wrong types, out of range, invalid UTF-8, prompt over the limit.
         for body in ["{", #"{"prompt": 5}"#, #"{"prompt": "x", "temperature": -1}"#, #"{"prompt": "x", "max_tokens": 1000000000}"#,
-                     #"{"prompt": "x", "n": 1000000, "temperature": 1}"#, #"{"prompt": "x", "logprobs": 1}"#] {
+                     #"{"prompt": "x", "n": 1000000, "temperature": 1}"#, #"{"prompt": "x", "logprobs": 6}"#,
+                     #"{"prompt": "x", "logprobs": 1, "stream": true}"#] {
             let r = try await s.post("/v1/completions", body, headers: auth)
             #expect(r.status == 400 && r.error?["type"] as? String == "invalid_request_error", "\(body): \(r.status) \(r.text)")
         }
@@ -111,6 +112,46 @@ let question2 = "Emma has 41 marbles. She sells 6 marbles. Then she loses 14 mar
         }
         let library = try s.model.generator.embed(text: "The quick brown fox.").pooled
         #expect(vectors.count == 2 && vectors[0] == library && decoded == library)
+        try await s.stop()
+    }
+
+    /// `logprobs` (OpenAI's legacy completions shape): per generated token the library's log-probability and its
+    /// top alternatives, greedy and sampled, beside other requests in the batch.
+    @Test func logprobsEqualTheLibrarys() async throws {
+        let s = try await TestServer.start()
+        let bodies = [#"{"prompt": "\#(question)", "max_tokens": 12, "temperature": 0, "logprobs": 3}"#,
+                      #"{"prompt": "\#(question2)", "max_tokens": 12, "temperature": 0.8, "seed": 7, "n": 2, "logprobs": 0}"#,
+                      #"{"prompt": "\#(question)", "max_tokens": 8, "num_beams": 2, "logprobs": 2}"#]
+        let results = try await withThrowingTaskGroup(of: (Int, HTTPResult).self) { group in
+            for (i, body) in bodies.enumerated() { group.addTask { (i, try await s.post("/v1/completions", body)) } }
+            var out: [Int: HTTPResult] = [:]
+            for try await (i, r) in group { out[i] = r }
+            return out
+        }
+        for (i, body) in bodies.enumerated() {
+            let r = try #require(results[i])
+            #expect(r.status == 200, "\(body): \(r.text)")
+            let choices = ((r.json["choices"] as? [[String: Any]]) ?? []).sorted { ($0["index"] as? Int ?? 0) < ($1["index"] as? Int ?? 0) }
+            let expected = try s.aloneSequences(body).flatMap { $0 }
+            #expect(choices.count == expected.count)
+            for (choice, sequence) in zip(choices, expected) {
+                let lp = try #require(choice["logprobs"] as? [String: Any], "\(body)")
+                let values = (lp["token_logprobs"] as? [Double] ?? []).map(Float.init)
+                let library = try #require(sequence.logprobs)
+                #expect(values == library.map(\.logprob), "\(body)")
+                let tops = lp["top_logprobs"] as? [[String: Double]] ?? []
+                let k = i == 0 ? 3 : i == 1 ? 0 : 2
+                #expect(tops.count == values.count && tops.allSatisfy { $0.count <= k })
+                // Token texts join to the choice's text; the most likely token, when chosen, is among the alternatives.
+                let tokens = lp["tokens"] as? [String] ?? []
+                let offsets = lp["text_offset"] as? [Int] ?? []
+                #expect(tokens.count == values.count && offsets.count == values.count && offsets == offsets.sorted())
+                #expect(tokens.joined() == (choice["text"] as? String ?? ""), "\(tokens)")
+                for j in 0..<min(tokens.count, tops.count, library.count) where k > 0 && library[j].top.first?.id == library[j].id {
+                    #expect(tops[j][tokens[j]] != nil, "step \(j): \(tokens[j]) not among \(tops[j])")
+                }
+            }
+        }
         try await s.stop()
     }
 

@@ -114,6 +114,16 @@ final class TestServer: Sendable {
     }
 
     /// What the library gives alone for a completion body: its options mapped as the server maps them.
+    /// The request's sequences from the library alone (`logprobs` as the route sets it).
+    func aloneSequences(_ json: String) throws -> [[GeneratedSequence]] {
+        let r = try CompletionRequest(body: Array(json.utf8), limits: ServerLimits())
+        let g = model.generator
+        var o = try r.decoding.options(base: g.defaultOptions, limits: ServerLimits(), defaultMaxTokens: 16, randomSeed: { 0 })
+        o.logprobs = r.logprobs
+        let ids = try r.prompts.map { try g.tokenizer.encodeWithEOS($0) }
+        return try g.model.generate(prompts: ids, options: o)
+    }
+
     func alone(_ json: String) throws -> [[String]] {
         let r = try CompletionRequest(body: Array(json.utf8), limits: ServerLimits())
         let g = model.generator
