@@ -61,8 +61,8 @@ testable=" $(sed -n 's/^[[:space:]]*@testable[[:space:]]\{1,\}import[[:space:]]\
 # -O keeps executions fast; bounds and overflow checks stay on (not -Ounchecked), so traps are findings.
 # CBLAS: the module map over <cblas.h> from Sources/CBLAS (T5Kernels imports it; its importers need it to
 # load T5Kernels), linked against OpenBLAS (never instrumented).
-# CT5Kernels (the C kernels T5Kernels imports): a module map over its public header in $out/cmodules, and the C file
-# compiled by the toolchain's clang into one object (not instrumented, like OpenBLAS; its own tests cover it).
+# CT5Kernels (the C kernels T5Kernels imports): a module map over its public header in $out/cmodules, and its C
+# files compiled by the toolchain's clang, one object each (not instrumented, like OpenBLAS; its own tests cover it).
 cmodules="$out/cmodules"
 mkdir -p "$cmodules/CT5Kernels"
 printf 'module CT5Kernels {\n    header "%s"\n    export *\n}\n' "$root/Sources/CT5Kernels/include/t5_kernels.h" \
@@ -96,11 +96,14 @@ build() {
   fi
   if [[ $stale == 1 ]]; then
     echo "compiling CT5Kernels (C) ..." >&2
-    rm -f "$c_obj"
-    clang -O2 -g -fPIC -I "$root/Sources/CT5Kernels/include" -c "$root/Sources/CT5Kernels/linear.c" -o "$c_obj" \
-      || { echo "fuzz build failed" >&2; exit 1; }
+    rm -f "$c_obj" "$objects"/CT5Kernels-*.o
+    for f in "$root"/Sources/CT5Kernels/*.c; do
+      clang -O2 -g -fPIC -I "$root/Sources/CT5Kernels/include" -c "$f" -o "$objects/CT5Kernels-$(basename "$f" .c).o" \
+        || { echo "fuzz build failed" >&2; exit 1; }
+    done
+    : >"$c_obj"   # stamp: the C objects are newer than every C source
   fi
-  link_objects+=("$c_obj")
+  link_objects+=("$objects"/CT5Kernels-*.o)
   for name in "${module_names[@]}"; do
     local obj="$objects/$name.o" sources
     mapfile -t sources < <(find "$root/Sources/$name" -name '*.swift' | sort)
