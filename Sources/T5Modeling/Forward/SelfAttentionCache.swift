@@ -7,7 +7,7 @@ import T5Kernels
 /// `[layers, 2 (keys, values), steps, heads]` f32 scales (int8 only), then `[layers, 2, steps, inner]` elements.
 final class SelfAttentionCache {
     let format: KVCacheFormat
-    let layers, capacity, inner, heads, dkv: Int
+    let layers, capacity, inner, heads: Int
     /// Positions a row can ever hold.
     let maxSteps: Int
     /// Positions a row's first allocation holds.
@@ -31,7 +31,6 @@ final class SelfAttentionCache {
         self.capacity = capacity
         self.inner = inner
         self.heads = heads
-        dkv = inner / heads
         self.maxSteps = maxSteps
         storage = .allocate(capacity: capacity)
         storage.initialize(repeating: nil, count: capacity)
