@@ -66,8 +66,8 @@ testable=" $(sed -n 's/^[[:space:]]*@testable[[:space:]]\{1,\}import[[:space:]]\
 # -O keeps executions fast; bounds and overflow checks stay on (not -Ounchecked), so traps are findings.
 # CBLAS: the module map over <cblas.h> from Sources/CBLAS (T5Kernels imports it; its importers need it to
 # load T5Kernels), linked against OpenBLAS (never instrumented).
-# CT5Kernels (the C kernels T5Kernels imports): a module map over its public header in $out/cmodules, and the C file
-# compiled by the toolchain's clang into one object (not instrumented, like OpenBLAS; its own tests cover it).
+# CT5Kernels (the C kernels T5Kernels imports): a module map over its public header in $out/cmodules, and its C
+# files compiled by the toolchain's clang, one object each (not instrumented, like OpenBLAS; its own tests cover it).
 cmodules="$out/cmodules"
 mkdir -p "$cmodules/CT5Kernels"
 printf 'module CT5Kernels {\n    header "%s"\n    export *\n}\n' "$root/Sources/CT5Kernels/include/t5_kernels.h" \

@@ -1,6 +1,7 @@
 // Attention over a decoder self-attention cache held narrower than f32 (f16, or int8 with one scale per position
 // and head): the cached keys and values are widened 16 lanes at a time and every product is computed in f32.
-// The f32 cache keeps `matvec` / `matvecTransposed` (Matmul.swift).
+// The f32 cache keeps `matvec` / `matvecTransposed` (Matmul.swift); f16 on AVX2 machines goes to F16C C kernels.
+import CT5Kernels
 
 /// `y[i] = scale(i) · Σ_j key_i[j]·x[j]` for `m` cached keys `rowBytes` apart, each `n` elements of format `E`;
 /// `scales` (nil: 1) holds one scale per key, `scaleStride` floats apart.
@@ -35,4 +36,17 @@ package func packedMatvecTransposed<E: PackedElements>(
         }
         while j < n { y[j] += weight * E.load1(row, j); j += 1 }
     }
+}
+
+/// `y[m] = a[m, n] · x[n]` over f16 rows `lda` elements apart, widened by F16C. Only where `InstructionSet.best` is
+/// not `.portable`.
+@inline(__always)
+package func f16MatvecF16C(_ a: UnsafeRawPointer, lda: Int, rows m: Int, cols n: Int, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
+    _ = t5k_f16_matvec_avx2(a.assumingMemoryBound(to: UInt16.self), lda, m, n, x, y)
+}
+
+/// `y[n] = a[m, n]ᵀ · x[m]` over f16 rows `lda` elements apart, widened by F16C; as `f16MatvecF16C`.
+@inline(__always)
+package func f16MatvecTransposedF16C(_ a: UnsafeRawPointer, lda: Int, rows m: Int, cols n: Int, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
+    _ = t5k_f16_matvec_t_avx2(a.assumingMemoryBound(to: UInt16.self), lda, m, n, x, y)
 }

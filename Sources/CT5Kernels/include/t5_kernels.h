@@ -54,6 +54,10 @@ int t5k_widen_avx512(const T5KLinear *job, long begin, long end, float *dst);
 /// The sum of `p[0..<n]`, read with the vectors of `level` (lowered to what this CPU runs): the read loop of the
 /// bandwidth measurement in `t5 bench`.
 float t5k_read_sum(const float *p, long n, int level);
+/// f16 attention products (`y[m] = a[m, n] · x`, and `y[n] = a[m, n]ᵀ · x`), rows `lda` elements apart, with F16C;
+/// call only at `T5K_LEVEL_AVX2` or above. They return 0 (and do nothing) if the target was built for another architecture.
+int t5k_f16_matvec_avx2(const unsigned short *a, long lda, long m, long n, const float *x, float *y);
+int t5k_f16_matvec_t_avx2(const unsigned short *a, long lda, long m, long n, const float *x, float *y);
 
 #ifdef __cplusplus
 }

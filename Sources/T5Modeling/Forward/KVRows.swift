@@ -10,6 +10,8 @@ struct KVRows {
     /// int8 only: one scale per position and head.
     let scales: UnsafeMutablePointer<Float>?
     let inner, heads: Int
+    /// f16 through the F16C C kernels (an AVX2 runtime) rather than portable Swift widening.
+    var f16c = false
 
     private var dkv: Int { inner / heads }
 
@@ -35,6 +37,8 @@ struct KVRows {
         switch format {
         case .f32:
             matvec(k.assumingMemoryBound(to: Float.self), lda: inner, rows: count, cols: dkv, q, into: scores)
+        case .f16 where f16c:
+            f16MatvecF16C(k, lda: inner, rows: count, cols: dkv, q, into: scores)
         case .f16:
             packedMatvec(F16Elements.self, k, rowBytes: inner * e, rows: count, cols: dkv, scales: nil, scaleStride: 0, q, into: scores)
         case .int8:
@@ -49,6 +53,8 @@ struct KVRows {
         switch format {
         case .f32:
             matvecTransposed(v.assumingMemoryBound(to: Float.self), lda: inner, rows: count, cols: dkv, p, into: out)
+        case .f16 where f16c:
+            f16MatvecTransposedF16C(v, lda: inner, rows: count, cols: dkv, p, into: out)
         case .f16:
             packedMatvecTransposed(F16Elements.self, v, rowBytes: inner * e, rows: count, cols: dkv, scales: nil, scaleStride: 0, p, into: out)
         case .int8:
@@ -60,7 +66,7 @@ struct KVRows {
     /// The view starting at `position`.
     func from(position t: Int) -> KVRows {
         KVRows(format: format, data: data + t * inner * format.elementBytes, scales: scales.map { $0 + t * heads },
-               inner: inner, heads: heads)
+               inner: inner, heads: heads, f16c: f16c)
     }
 }
 
@@ -71,7 +77,7 @@ final class KVStorage {
     let floats: FloatBuffer?
     private let raw: UnsafeMutableRawPointer?
 
-    init(format: KVCacheFormat, positions: Int, inner: Int, heads: Int) {
+    init(format: KVCacheFormat, positions: Int, inner: Int, heads: Int, f16c: Bool) {
         if format == .f32 {
             let f = FloatBuffer(count: positions * inner)
             floats = f
@@ -84,7 +90,7 @@ final class KVStorage {
             raw = p
             rows = KVRows(format: format, data: p + scaleBytes,
                           scales: format == .int8 ? p.bindMemory(to: Float.self, capacity: positions * heads) : nil,
-                          inner: inner, heads: heads)
+                          inner: inner, heads: heads, f16c: f16c)
         }
     }
 

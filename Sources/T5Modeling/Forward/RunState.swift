@@ -78,14 +78,14 @@ final class DecoderState {
     var batch = 0
 
     init(config c: T5Config, capacity: Int, maxSteps: Int, encoderLength: Int, gated: Bool,
-         positionBiasTable: UnsafePointer<Float>, kvCache: KVCacheFormat = .f32) {
+         positionBiasTable: UnsafePointer<Float>, kvCache: KVCacheFormat = .f32, f16c: Bool = false) {
         self.capacity = capacity
         self.maxSteps = maxSteps
         layers = c.numDecoderLayers
         config = c
         self.positionBiasTable = positionBiasTable
         cache = SelfAttentionCache(format: kvCache, layers: layers, capacity: capacity, inner: c.innerDim,
-                                   heads: c.numHeads, maxSteps: maxSteps)
+                                   heads: c.numHeads, maxSteps: maxSteps, f16c: f16c)
         x = FloatBuffer(count: capacity * c.dModel)
         h = FloatBuffer(count: capacity * c.dModel)
         q = FloatBuffer(count: capacity * c.innerDim)

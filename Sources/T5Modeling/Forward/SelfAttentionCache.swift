@@ -7,7 +7,7 @@ import T5Kernels
 /// `[layers, 2 (keys, values), steps, heads]` f32 scales (int8 only), then `[layers, 2, steps, inner]` elements.
 final class SelfAttentionCache {
     let format: KVCacheFormat
-    let layers, capacity, inner, heads, dkv: Int
+    let layers, capacity, inner, heads: Int
     /// Positions a row can ever hold.
     let maxSteps: Int
     /// Positions a row's first allocation holds.
@@ -21,13 +21,16 @@ final class SelfAttentionCache {
     /// Bytes held by every slot's storage and spare.
     private(set) var allocatedBytes = 0
 
-    init(format: KVCacheFormat, layers: Int, capacity: Int, inner: Int, heads: Int, maxSteps: Int) {
+    /// f16 attention through F16C (see `KVRows.f16c`).
+    let f16c: Bool
+
+    init(format: KVCacheFormat, layers: Int, capacity: Int, inner: Int, heads: Int, maxSteps: Int, f16c: Bool) {
         self.format = format
+        self.f16c = f16c
         self.layers = layers
         self.capacity = capacity
         self.inner = inner
         self.heads = heads
-        dkv = inner / heads
         self.maxSteps = maxSteps
         storage = .allocate(capacity: capacity)
         storage.initialize(repeating: nil, count: capacity)
@@ -131,6 +134,6 @@ final class SelfAttentionCache {
         let s = steps[slot], base = storage[slot]!
         let scales = format == .int8 ? (base + (2 * layer + part) * s * heads * 4).assumingMemoryBound(to: Float.self) : nil
         return KVRows(format: format, data: base + dataOffset(steps: s) + (2 * layer + part) * s * inner * format.elementBytes,
-                      scales: scales, inner: inner, heads: heads)
+                      scales: scales, inner: inner, heads: heads, f16c: f16c)
     }
 }
