@@ -176,7 +176,8 @@ final class Scheduler: @unchecked Sendable {
                 case .finished(let id, let sequences):
                     guard let r = running.removeValue(forKey: id) else { continue }
                     if !r.sawToken { metrics.timeToFirstToken.record(clock.now - r.job.submitted) }
-                    if r.job.rows > 0, case .generate(_, let o, _) = r.job.work, o.numBeams > 1 {
+                    // Beam search streams no tokens: its tokens are counted when it finishes.
+                    if case .generate(_, let o, _) = r.job.work, o.numBeams > 1 {
                         metrics.generatedTokens.increment(by: Int64(sequences.joined().reduce(0) { $0 + $1.tokens.count }))
                     }
                     r.job.end(.finished(sequences))
