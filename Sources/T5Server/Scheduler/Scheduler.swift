@@ -1,6 +1,7 @@
-// One thread owns the model's decoding session and runs continuous batching: between decoder steps it admits at
-// most one waiting request (encoding its prompts, so others' time to the next token stays short), drops requests
-// whose client left or whose time ran out, and steps every running request's rows together.
+// One thread owns the model's decoding session and runs continuous batching: between decoder steps it admits
+// waiting requests (encoding their prompts) for at most half a step's time, at least one, so others' time to the
+// next token stays short, drops requests whose client left or whose time ran out, and steps every running
+// request's rows together.
 import Foundation
 import Synchronization
 import T5Engine
@@ -99,6 +100,17 @@ final class Scheduler: @unchecked Sendable {
         return left
     }
 
+    /// The first waiting job, if its rows fit and its client is still there (else nil; the loop drops it later).
+    private func popHead(fitting freeRows: Int) -> Job? {
+        condition.lock()
+        defer { condition.unlock() }
+        guard let job = queue.first, job.rows <= freeRows, !job.isCancelled,
+              job.deadline.map({ $0 > ContinuousClock.now }) ?? true else { return nil }
+        queue.removeFirst()
+        metrics.queueDepth.set(to: Double(queue.count))
+        return job
+    }
+
     private var isFinished: Bool {
         condition.lock()
         defer { condition.unlock() }
@@ -117,6 +129,7 @@ final class Scheduler: @unchecked Sendable {
     private func run(loop: SharedDecodingLoop) {
         var running: [Int: Running] = [:]
         let clock = ContinuousClock()
+        var lastStep = Duration.zero
         while true {
             condition.lock()
             while running.isEmpty && queue.isEmpty && !draining { condition.wait() }
@@ -140,7 +153,16 @@ final class Scheduler: @unchecked Sendable {
             condition.unlock()
 
             for job in expired where !job.isCancelled { job.end(.failed(.timeout(seconds: seconds(job)))) }
-            if let job = next { admit(job, into: loop, running: &running) }
+            if let job = next {
+                // More waiting requests join this step while admitting them has taken less than half a decoder
+                // step: a burst of arrivals does not wait one step each, and the running requests' next token is
+                // delayed by at most half a step.
+                let started = clock.now
+                admit(job, into: loop, running: &running)
+                while clock.now - started < lastStep / 2, let more = popHead(fitting: loop.freeRows) {
+                    admit(more, into: loop, running: &running)
+                }
+            }
 
             for (id, r) in running {
                 if r.job.isCancelled {
@@ -165,7 +187,8 @@ final class Scheduler: @unchecked Sendable {
                 running.removeAll()
                 continue
             }
-            metrics.stepTime.record(clock.now - t0)
+            lastStep = clock.now - t0
+            metrics.stepTime.record(lastStep)
             for event in events {
                 switch event {
                 case .tokens(let id, let tokens):
@@ -176,7 +199,8 @@ final class Scheduler: @unchecked Sendable {
                 case .finished(let id, let sequences):
                     guard let r = running.removeValue(forKey: id) else { continue }
                     if !r.sawToken { metrics.timeToFirstToken.record(clock.now - r.job.submitted) }
-                    if r.job.rows > 0, case .generate(_, let o, _) = r.job.work, o.numBeams > 1 {
+                    // Beam search streams no tokens: its tokens are counted when it finishes.
+                    if case .generate(_, let o, _) = r.job.work, o.numBeams > 1 {
                         metrics.generatedTokens.increment(by: Int64(sequences.joined().reduce(0) { $0 + $1.tokens.count }))
                     }
                     r.job.end(.finished(sequences))
