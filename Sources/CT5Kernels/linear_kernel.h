@@ -74,7 +74,7 @@ static inline __attribute__((always_inline)) void L(tile_##FMT)(const T5KLinear 
     for (; k + W <= n; k += W) {                                                                                        \
         /* One tile ahead, swept at the pace this tile is read. */                                                     \
         if (prefetch)                                                                                                   \
-            for (long q = 0; q < OB * W * BYTES; q += 64) __builtin_prefetch(w + OB * n * BYTES + k * OB * BYTES + q); \
+            for (long q = 0; q < OB * W * BYTES; q += 64) __builtin_prefetch(w + OB * ldw * BYTES + k * OB * BYTES + q);\
         L(vf) wv[8];                                                                                                    \
         for (int a = 0; a < OB; a++) wv[a] = L(load_##FMT)(w + a * ldw * BYTES, k);                                     \
         for (int b = 0; b < RBN; b++) {                                                                                 \
