@@ -23,20 +23,24 @@ int t5k_cpu_level(void) {
 
 #pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
 #define KNAME t5k_linear_avx2
+#define WNAME t5k_widen_avx2
 #define W 8
 #define RB 2
 #include "linear_kernel.h"
 #undef KNAME
+#undef WNAME
 #undef W
 #undef RB
 #pragma clang attribute pop
 
 #pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c"))), apply_to = function)
 #define KNAME t5k_linear_avx512
+#define WNAME t5k_widen_avx512
 #define W 16
 #define RB 4
 #include "linear_kernel.h"
 #undef KNAME
+#undef WNAME
 #undef W
 #undef RB
 #pragma clang attribute pop
@@ -46,5 +50,7 @@ int t5k_cpu_level(void) {
 int t5k_cpu_level(void) { return T5K_LEVEL_BASELINE; }
 int t5k_linear_avx2(const T5KLinear *job, long begin, long end) { (void)job; (void)begin; (void)end; return 0; }
 int t5k_linear_avx512(const T5KLinear *job, long begin, long end) { (void)job; (void)begin; (void)end; return 0; }
+int t5k_widen_avx2(const T5KLinear *job, long begin, long end, float *dst) { (void)job; (void)begin; (void)end; (void)dst; return 0; }
+int t5k_widen_avx512(const T5KLinear *job, long begin, long end, float *dst) { (void)job; (void)begin; (void)end; (void)dst; return 0; }
 
 #endif

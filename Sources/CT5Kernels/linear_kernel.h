@@ -1,5 +1,6 @@
 // The linear-layer kernel, written once and included by linear.c once per instruction-set level with:
 //   KNAME  the exported function's name      W   f32 lanes per vector (8: AVX2, 16: AVX-512)
+//   WNAME  the exported widening function's name
 //   RB     input rows per register tile       (and the level's `#pragma clang attribute` target around the include)
 // Weight-stationary: a tile of OB weight rows is widened once per k-step and multiplied into RB input rows, so each
 // weight is read from memory once per call for all rows. Every (row, output) pair has exactly one accumulator vector
@@ -65,7 +66,15 @@ static inline __attribute__((always_inline)) void L(tile_##FMT)(const T5KLinear 
     L(vf) acc[8][RB];                                                                                                   \
     for (int a = 0; a < OB; a++) for (int b = 0; b < RBN; b++) acc[a][b] = (L(vf))0;                                    \
     long k = 0;                                                                                                         \
+    /* Software prefetch of the next tile: int8/half rows are short (512 B for a 512-wide int8 layer), so the     */ \
+    /* hardware prefetcher, which trains per stream and stops at page ends, left most of them to demand misses;   */ \
+    /* f32 at batch 1 (eight 2 KB streams) was already at the bandwidth and only lost issue slots              */ \
+    /* (PERFORMANCE.md, "Narrow formats no slower than f32"). Prefetching changes no arithmetic.              */ \
+    const int prefetch = BYTES < 4 || OB < 8;                                                                           \
     for (; k + W <= n; k += W) {                                                                                        \
+        /* One tile ahead, swept at the pace this tile is read. */                                                     \
+        if (prefetch)                                                                                                   \
+            for (long q = 0; q < OB * W * BYTES; q += 64) __builtin_prefetch(w + OB * n * BYTES + k * OB * BYTES + q); \
         L(vf) wv[8];                                                                                                    \
         for (int a = 0; a < OB; a++) wv[a] = L(load_##FMT)(w + a * ldw * BYTES, k);                                     \
         for (int b = 0; b < RBN; b++) {                                                                                 \
@@ -109,6 +118,39 @@ DEFINE_TILE(f32, 4)
 DEFINE_TILE(int8, 1)
 DEFINE_TILE(bf16, 2)
 DEFINE_TILE(f16, 2)
+
+/// Weight rows begin..<end as f32 times the row's scale, `in` floats apart from `dst`: the panels sgemm multiplies.
+#define DEFINE_WIDEN(FMT, BYTES)                                                                                      \
+static void L(widen_##FMT)(const T5KLinear *j, long begin, long end, float *dst) {                                     \
+    const long n = j->in;                                                                                               \
+    for (long o = begin; o < end; o++) {                                                                                \
+        const char *w = (const char *)j->w + o * n * BYTES;                                                             \
+        float *d = dst + (o - begin) * n;                                                                               \
+        const float s = j->scales ? j->scales[o] : 1.0f;                                                                \
+        long k = 0;                                                                                                     \
+        for (; k + W <= n; k += W) {                                                                                    \
+            L(vf) v = L(load_##FMT)(w, k) * s;                                                                          \
+            __builtin_memcpy(d + k, &v, sizeof v);                                                                      \
+        }                                                                                                               \
+        for (; k < n; k++) d[k] = L(one_##FMT)(w, k) * s;                                                               \
+    }                                                                                                                   \
+}
+
+DEFINE_WIDEN(f32, 4)
+DEFINE_WIDEN(int8, 1)
+DEFINE_WIDEN(bf16, 2)
+DEFINE_WIDEN(f16, 2)
+
+int WNAME(const T5KLinear *job, long begin, long end, float *dst) {
+    switch (job->format) {
+    case T5K_F32: L(widen_f32)(job, begin, end, dst); break;
+    case T5K_INT8: L(widen_int8)(job, begin, end, dst); break;
+    case T5K_BF16: L(widen_bf16)(job, begin, end, dst); break;
+    case T5K_F16: L(widen_f16)(job, begin, end, dst); break;
+    default: return 0;
+    }
+    return 1;
+}
 
 int KNAME(const T5KLinear *job, long begin, long end) {
     switch (job->format) {

@@ -22,10 +22,13 @@ private struct PackedJob {
 
 /// Rows up to this many use the pool kernels; more go to sgemm (on widened panels unless f32), whose cache blocking wins
 /// once the input rows no longer fit in L2 (the pool kernels stream all of them once per four weight rows).
-/// f32 has no widened copy to skip, so it leaves the pool after decode-sized batches; narrower formats stay longer
-/// (PERFORMANCE.md, "Pool kernels vs sgemm threshold").
+/// f32 has no widened copy to skip, so it leaves the pool after decode-sized batches; narrower formats stay longer: the
+/// C kernels up to 256 rows, the portable Swift ones up to 128 (PERFORMANCE.md, "Narrow formats no slower than f32",
+/// "Pool kernels vs sgemm threshold").
 @inline(__always)
-package func poolMaxRows(_ format: PackedFormat) -> Int { format == .f32 ? 16 : 128 }
+package func poolMaxRows(_ format: PackedFormat, _ level: InstructionSet) -> Int {
+    format == .f32 ? 16 : level == .portable ? 128 : 256
+}
 
 /// `y[rows, out] = x[rows, in] · wᵀ (+ y when accumulate)`.
 /// `rowIndependent` (decode steps): each row's result must not depend on how many rows share the call, so the product
@@ -34,15 +37,14 @@ package func packedLinear(
     _ x: UnsafePointer<Float>, rows: Int, _ w: PackedMatrix, into y: UnsafeMutablePointer<Float>,
     accumulate: Bool, pool: WorkerPool, rowIndependent: Bool = false
 ) {
-    if rows > poolMaxRows(w.format) && !(rowIndependent && pool.instructionSet != .portable) {
+    if rows > poolMaxRows(w.format, pool.instructionSet) && !(rowIndependent && pool.instructionSet != .portable) {
         switch w.format {
         case .f32:
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(w.outFeatures), Int32(w.inFeatures),
                         1, x, Int32(w.inFeatures), w.values.assumingMemoryBound(to: Float.self), Int32(w.inFeatures),
                         accumulate ? 1 : 0, y, Int32(w.outFeatures))
-        case .int8: packedLinearBySgemm(Int8Elements.self, x, rows: rows, w, into: y, accumulate: accumulate)
-        case .bf16: packedLinearBySgemm(BF16Elements.self, x, rows: rows, w, into: y, accumulate: accumulate)
-        case .f16: packedLinearBySgemm(F16Elements.self, x, rows: rows, w, into: y, accumulate: accumulate)
+        case .int8, .bf16, .f16:
+            packedLinearBySgemm(x, rows: rows, w, into: y, accumulate: accumulate, level: pool.instructionSet)
         }
         return
     }
@@ -223,19 +225,30 @@ private func dot4<E: PackedElements>(_: E.Type, _ w: UnsafeRawPointer, _ x: Unsa
 }
 
 /// Many rows: widen a panel of output rows to f32 and let sgemm do the arithmetic; the widening is
-/// `out·in` work against `rows·out·in` for the product.
-private func packedLinearBySgemm<E: PackedElements>(
-    _: E.Type, _ x: UnsafePointer<Float>, rows: Int, _ w: PackedMatrix, into y: UnsafeMutablePointer<Float>, accumulate: Bool
+/// `out·in` work against `rows·out·in` for the product. The C kernels widen (the Swift loop builds at baseline SSE2).
+private func packedLinearBySgemm(
+    _ x: UnsafePointer<Float>, rows: Int, _ w: PackedMatrix, into y: UnsafeMutablePointer<Float>, accumulate: Bool,
+    level: InstructionSet
 ) {
     let n = w.inFeatures, out = w.outFeatures
-    let panel = min(out, 256)
+    // Each sgemm call packs all of `x` again: with many rows that costs more than a large scratch
+    // (PERFORMANCE.md, "Narrow formats no slower than f32").
+    let panel = min(out, max(256, rows))
     let scratch = UnsafeMutablePointer<Float>.allocate(capacity: panel * n)
     defer { scratch.deallocate() }
+    var job = T5KLinear(x: x, w: w.values, scales: w.scales, y: y, rows: rows, in: n, out: out,
+                        format: w.format.kernelCode, accumulate: 0, ldx: n, ldw: n, ldy: out)
     var o0 = 0
     while o0 < out {
         let p = min(panel, out - o0)
-        for o in 0..<p {
-            widenRow(E.self, w, o0 + o, into: scratch + o * n)
+        let widened: Int32
+        switch level {
+        case .avx512: widened = t5k_widen_avx512(&job, o0, o0 + p, scratch)
+        case .avx2: widened = t5k_widen_avx2(&job, o0, o0 + p, scratch)
+        case .portable: widened = 0
+        }
+        if widened == 0 {
+            for o in 0..<p { packedRow(w, o0 + o, into: scratch + o * n) }
         }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(p), Int32(n),
                     1, x, Int32(n), scratch, Int32(n), accumulate ? 1 : 0, y + o0, Int32(out))

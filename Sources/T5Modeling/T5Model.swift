@@ -14,7 +14,8 @@ public final class T5Model: Sendable {
     public let memoryLimitBytes: Int
     /// The threads this model's kernels run on.
     public let runtime: T5Runtime
-    /// How decoding sessions store self-attention keys and values unless they ask otherwise.
+    /// How encoded prompts store cross-attention keys and values, and decoding sessions self-attention ones unless
+    /// they ask otherwise.
     public let kvCache: KVCacheFormat
 
     /// Loads a Hugging Face model folder: `config.json` and `model.safetensors` (or a sharded index), with LoRA

@@ -42,7 +42,8 @@ import Testing
     }
 
     static func run(_ level: InstructionSet, _ format: PackedFormat, _ m: (bytes: [UInt8], widened: [Float], scales: [Float]),
-                    x: [Float], rows: Int, out: Int, n: Int, accumulateOnto start: Float?) -> [Float] {
+                    x: [Float], rows: Int, out: Int, n: Int, accumulateOnto start: Float?,
+                    rowIndependent: Bool = true) -> [Float] {
         var y = [Float](repeating: start ?? 0, count: rows * out)
         let pool = WorkerPool(threads: 2, instructionSet: level)
         defer { pool.shutdown() }
@@ -50,7 +51,8 @@ import Testing
             m.scales.withUnsafeBufferPointer { s in
                 let matrix = PackedMatrix(values: raw.baseAddress!, format: format, scales: format == .int8 ? s.baseAddress : nil,
                                           outFeatures: out, inFeatures: n)
-                packedLinear(x, rows: rows, matrix, into: &y, accumulate: start != nil, pool: pool, rowIndependent: true)
+                packedLinear(x, rows: rows, matrix, into: &y, accumulate: start != nil, pool: pool,
+                             rowIndependent: rowIndependent)
             }
         }
         return y
@@ -74,6 +76,33 @@ import Testing
                         #expect(abs(Double(y[r * out + o]) - e) < 2e-6 * mag, "\(level) \(format) row \(r) out \(o)")
                     }
                 }
+            }
+        }
+    }
+
+    /// More rows than the pool kernels take (the encoder's long prompts): widened panels + sgemm, the panel widened
+    /// by each level's code; a width that is not a multiple of 16, and outputs spanning several panels.
+    @Test(arguments: [(300, 203, 45), (300, 40, 700)])
+    func manyRowsGoThroughWidenedPanels(_ shape: (rows: Int, n: Int, out: Int)) {
+        let (rows, n, out) = shape
+        let x = Int8AndConvertTests.values(rows * n, seed: 14)
+        for level in Self.levels {
+            for format in Self.formats {
+                #expect(rows > poolMaxRows(format, level))
+                let m = Self.matrix(format, out: out, n: n)
+                let y = Self.run(level, format, m, x: x, rows: rows, out: out, n: n, accumulateOnto: 0.5,
+                                 rowIndependent: false)
+                var worst: Double = 0
+                for r in 0..<rows {
+                    for o in 0..<out {
+                        var e: Double = 0.5, mag: Double = 1
+                        for i in 0..<n {
+                            e += Double(m.widened[o * n + i]) * Double(x[r * n + i]); mag += abs(Double(m.widened[o * n + i]))
+                        }
+                        worst = max(worst, abs(Double(y[r * out + o]) - e) / mag)
+                    }
+                }
+                #expect(worst < 2e-6, "\(level) \(format)")
             }
         }
     }

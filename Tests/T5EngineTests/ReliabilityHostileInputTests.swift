@@ -99,6 +99,7 @@ enum LargeFixtures {
 
     /// The refusal allocates nothing big. Measured on a `t5` process of its own: this process's peak RSS also counts
     /// whatever the tests running beside this one allocate, which made an in-process check fail at random.
+    /// (Needs python3, which this machine kind has, to read the child's rusage.)
     @Test func oneMegabytePromptCostsTheCommandLittleMemory() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("t5-1mb-\(UUID().uuidString).txt")
         defer { try? FileManager.default.removeItem(at: file) }
@@ -218,28 +219,20 @@ enum LargeFixtures {
     }
 }
 
-/// Runs `executable` (stdout discarded, stdin empty) and reports its exit status, its standard error and its own
-/// peak resident set size (wait4's rusage, so nothing else in this process counts).
+/// Runs `executable` (stdout discarded) and reports its exit status, its standard error and its own peak resident
+/// set size. A small Python process starts it and reads its rusage: a child spawned straight from this (large) test
+/// process would inherit this process's RSS high-water mark at exec (Linux keeps the larger of the two in ru_maxrss).
 func runMeasuringPeakMemory(_ executable: URL, _ arguments: [String]) throws -> (status: Int32, stderr: String, peakBytes: Int) {
-    let errFile = FileManager.default.temporaryDirectory.appendingPathComponent("t5-stderr-\(UUID().uuidString)")
-    defer { try? FileManager.default.removeItem(at: errFile) }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 2, errFile.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    let argv = ([executable.path] + arguments).map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
-    var pid: pid_t = 0
-    let spawned = posix_spawn(&pid, executable.path, &actions, nil, argv, environ)
-    guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EIO) }
-    var status: Int32 = 0
-    var usage = rusage()
-    while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
-    let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-    let stderr = (try? String(contentsOf: errFile, encoding: .utf8)) ?? ""
-    return (exitStatus, stderr, usage.ru_maxrss * 1024)
+    let script = """
+        import resource, subprocess, sys
+        r = subprocess.run(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        sys.stderr.buffer.write(r.stderr)
+        print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+        sys.exit(r.returncode)
+        """
+    let r = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", script, executable.path] + arguments)
+    let kib = Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? Int.max / 1024
+    return (r.status, r.stderr, kib * 1024)
 }
 
 /// Peak resident set size of this process so far (ru_maxrss is in KiB on Linux).

@@ -46,6 +46,11 @@ int t5k_cpu_level(void);
 int t5k_linear_avx2(const T5KLinear *job, long begin, long end);
 int t5k_linear_avx512(const T5KLinear *job, long begin, long end);
 
+/// Weight rows `begin..<end` of `job->w` widened to f32 and multiplied by their scale (int8), written `job->in` floats
+/// apart from `dst` (`x`, `y` and `rows` are not read): panels for sgemm when a product has many rows. Same return rule.
+int t5k_widen_avx2(const T5KLinear *job, long begin, long end, float *dst);
+int t5k_widen_avx512(const T5KLinear *job, long begin, long end, float *dst);
+
 /// The sum of `p[0..<n]`, read with the vectors of `level` (lowered to what this CPU runs): the read loop of the
 /// bandwidth measurement in `t5 bench`.
 float t5k_read_sum(const float *p, long n, int level);

@@ -72,7 +72,7 @@ final class DecoderState {
     /// Real length of the prompt the slot reads.
     let encoderLength: UnsafeMutablePointer<Int>
     /// At `l * capacity + slot`: that slot's prompt's cross-attention keys (values) in decoder layer `l`, `[length, inner]`.
-    let crossK, crossV: UnsafeMutablePointer<UnsafePointer<Float>>
+    let crossK, crossV: UnsafeMutablePointer<KVRows>
     /// The slots of the next step, in batch order; the first `batch` are valid.
     let slots: UnsafeMutablePointer<Int>
     var batch = 0
@@ -101,10 +101,12 @@ final class DecoderState {
         position.initialize(repeating: 0, count: capacity)
         self.encoderLength = .allocate(capacity: capacity)
         self.encoderLength.initialize(repeating: 0, count: capacity)
+        // Placeholders until a row joins; never read for a slot without a row.
+        let none = KVRows(format: .f32, data: UnsafeMutableRawPointer(x.pointer), scales: nil, inner: c.innerDim, heads: c.numHeads)
         crossK = .allocate(capacity: layers * capacity)
-        crossK.initialize(repeating: UnsafePointer(x.pointer), count: layers * capacity)
+        crossK.initialize(repeating: none, count: layers * capacity)
         crossV = .allocate(capacity: layers * capacity)
-        crossV.initialize(repeating: UnsafePointer(x.pointer), count: layers * capacity)
+        crossV.initialize(repeating: none, count: layers * capacity)
         slots = .allocate(capacity: capacity)
         slots.initialize(repeating: 0, count: capacity)
     }
@@ -198,8 +200,8 @@ final class DecoderState {
     /// Bytes of a whole request: `batch` rows over `prompts` prompts of up to `encoderLength` tokens, their
     /// cross-attention caches included (`EncodedPrompts.bytes`); the bound `T5Model.requireDecodingMemory` checks.
     static func bytes(config c: T5Config, batch: Int, prompts: Int, maxSteps: Int, encoderLength: Int,
-                      gated: Bool, reorderable: Bool, kvCache: KVCacheFormat = .f32) -> Double {
-        EncodedPrompts.bytes(config: c, prompts: prompts, length: encoderLength)
+                      gated: Bool, reorderable: Bool, kvCache: KVCacheFormat = .f32, crossKVCache: KVCacheFormat? = nil) -> Double {
+        EncodedPrompts.bytes(config: c, prompts: prompts, length: encoderLength, format: crossKVCache ?? kvCache)
             + sessionBytes(config: c, capacity: batch, maxSteps: maxSteps, encoderLength: encoderLength,
                            gated: gated, reorderable: reorderable, kvCache: kvCache)
     }

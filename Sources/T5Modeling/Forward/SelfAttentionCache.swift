@@ -125,70 +125,12 @@ final class SelfAttentionCache {
 
     private func dataOffset(steps s: Int) -> Int { format == .int8 ? 2 * layers * s * heads * 4 : 0 }
 
-    /// Start of keys (`part` 0) or values (1) of `layer` in `slot`.
+    /// Keys (`part` 0) or values (1) of `layer` in `slot`, `[steps, inner]`.
     @inline(__always)
-    private func data(_ slot: Int, layer: Int, part: Int) -> UnsafeMutableRawPointer {
-        let s = steps[slot]
-        return storage[slot]! + dataOffset(steps: s) + (2 * layer + part) * s * inner * format.elementBytes
-    }
-
-    @inline(__always)
-    private func scales(_ slot: Int, layer: Int, part: Int) -> UnsafeMutablePointer<Float> {
-        (storage[slot]! + (2 * layer + part) * steps[slot] * heads * 4).assumingMemoryBound(to: Float.self)
-    }
-
-    /// The f32 keys or values of `slot` in `layer`, `[steps, inner]` (f32 format only): the original code path.
-    @inline(__always)
-    func f32(_ slot: Int, layer: Int, part: Int) -> UnsafeMutablePointer<Float> {
-        data(slot, layer: layer, part: part).assumingMemoryBound(to: Float.self)
-    }
-
-    /// Stores the new key and value (`[inner]` each) of `slot` at `position`, narrowed to the cache's format.
-    func store(_ slot: Int, layer: Int, position t: Int, key: UnsafePointer<Float>, value: UnsafePointer<Float>) {
-        store(slot, layer: layer, part: 0, position: t, key)
-        store(slot, layer: layer, part: 1, position: t, value)
-    }
-
-    @inline(__always)
-    private func store(_ slot: Int, layer: Int, part: Int, position t: Int, _ x: UnsafePointer<Float>) {
-        let dst = data(slot, layer: layer, part: part) + t * inner * format.elementBytes
-        switch format {
-        case .f32:
-            dst.assumingMemoryBound(to: Float.self).update(from: x, count: inner)
-        case .f16:
-            let h = dst.assumingMemoryBound(to: UInt16.self)
-            for i in 0..<inner { h[i] = Float16(max(-65504, min(65504, x[i]))).bitPattern }
-        case .int8:
-            Int8Quantize.quantize(x, rows: heads, cols: dkv, values: dst.assumingMemoryBound(to: Int8.self),
-                                  scales: scales(slot, layer: layer, part: part) + t * heads)
-        }
-    }
-
-    /// `scores[j] = key_j · q` over head `head`'s part of the first `count` keys of `slot`.
-    func scores(_ slot: Int, layer: Int, head: Int, count: Int, query q: UnsafePointer<Float>, into scores: UnsafeMutablePointer<Float>) {
-        let e = format.elementBytes, k = data(slot, layer: layer, part: 0) + head * dkv * e
-        switch format {
-        case .f32:
-            matvec(k.assumingMemoryBound(to: Float.self), lda: inner, rows: count, cols: dkv, q, into: scores)
-        case .f16:
-            packedMatvec(F16Elements.self, k, rowBytes: inner * e, rows: count, cols: dkv, scales: nil, scaleStride: 0, q, into: scores)
-        case .int8:
-            packedMatvec(Int8Elements.self, k, rowBytes: inner, rows: count, cols: dkv,
-                         scales: scales(slot, layer: layer, part: 0) + head, scaleStride: heads, q, into: scores)
-        }
-    }
-
-    /// `out = Σ_j weights[j] · value_j` over head `head`'s part of the first `count` values of `slot`.
-    func context(_ slot: Int, layer: Int, head: Int, count: Int, weights p: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
-        let e = format.elementBytes, v = data(slot, layer: layer, part: 1) + head * dkv * e
-        switch format {
-        case .f32:
-            matvecTransposed(v.assumingMemoryBound(to: Float.self), lda: inner, rows: count, cols: dkv, p, into: out)
-        case .f16:
-            packedMatvecTransposed(F16Elements.self, v, rowBytes: inner * e, rows: count, cols: dkv, scales: nil, scaleStride: 0, p, into: out)
-        case .int8:
-            packedMatvecTransposed(Int8Elements.self, v, rowBytes: inner, rows: count, cols: dkv,
-                                   scales: scales(slot, layer: layer, part: 1) + head, scaleStride: heads, p, into: out)
-        }
+    func rows(_ slot: Int, layer: Int, part: Int) -> KVRows {
+        let s = steps[slot], base = storage[slot]!
+        let scales = format == .int8 ? (base + (2 * layer + part) * s * heads * 4).assumingMemoryBound(to: Float.self) : nil
+        return KVRows(format: format, data: base + dataOffset(steps: s) + (2 * layer + part) * s * inner * format.elementBytes,
+                      scales: scales, inner: inner, heads: heads)
     }
 }

@@ -116,13 +116,15 @@ extension T5Model {
             for b in 0..<batch {
                 // The row's cache holds position t (the session grew it before the step).
                 let slot = slots[b], t = position[slot]
-                cache.store(slot, layer: l, position: t, key: k + b * inner, value: v + b * inner)
+                let rowK = cache.rows(slot, layer: l, part: 0), rowV = cache.rows(slot, layer: l, part: 1)
+                rowK.store(position: t, k + b * inner)
+                rowV.store(position: t, v + b * inner)
                 for head in 0..<c.numHeads {
                     let qh = q + b * inner + head * dkv
-                    cache.scores(slot, layer: l, head: head, count: t + 1, query: qh, into: scores)
+                    rowK.scores(head: head, count: t + 1, query: qh, into: scores)
                     positionBias.add(head: head, query: t, keys: t + 1, to: scores)
                     softmax(scores, count: t + 1)
-                    cache.context(slot, layer: l, head: head, count: t + 1, weights: scores, into: ctx + b * inner + head * dkv)
+                    rowV.context(head: head, count: t + 1, weights: scores, into: ctx + b * inner + head * dkv)
                 }
             }
             linear(ctx, rows: batch, a.o, out: d, in: inner, into: x, accumulate: true, rowIndependent: true)
@@ -136,9 +138,9 @@ extension T5Model {
                 let crossK = s.crossK[l * capacity + slot], crossV = s.crossV[l * capacity + slot]
                 for head in 0..<c.numHeads {
                     let qh = q + b * inner + head * dkv
-                    matvec(crossK + head * dkv, lda: inner, rows: n, cols: dkv, qh, into: scores)
+                    crossK.scores(head: head, count: n, query: qh, into: scores)
                     softmax(scores, count: n)
-                    matvecTransposed(crossV + head * dkv, lda: inner, rows: n, cols: dkv, scores, into: ctx + b * inner + head * dkv)
+                    crossV.context(head: head, count: n, weights: scores, into: ctx + b * inner + head * dkv)
                 }
             }
             linear(ctx, rows: batch, ca.o, out: d, in: inner, into: x, accumulate: true, rowIndependent: true)

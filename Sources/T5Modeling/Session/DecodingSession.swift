@@ -34,7 +34,8 @@ public final class DecodingSession {
     /// An empty session: rows join with `join(_:prompt:rows:)`. `maxPromptLength` sizes the attention scratch up
     /// front (a longer prompt joining later grows it). Throws if the scratch and every row's first cache chunk
     /// would exceed `model.memoryLimitBytes`; growth past it later makes `step` (or `prepare`) throw `tooLarge`.
-    /// `kvCache` defaults to the model's.
+    /// `kvCache` (the self-attention cache) defaults to the model's; the cross-attention caches are stored in the format of the
+    /// model that encoded the prompts (`T5Model.kvCache`).
     public convenience init(model: T5Model, capacity: Int, maxSteps: Int, maxPromptLength: Int = 0, reorderable: Bool = false,
                             kvCache: KVCacheFormat? = nil) throws {
         try Self.check(capacity: capacity, maxSteps: maxSteps)
@@ -262,7 +263,8 @@ extension T5Model {
         let (batch, overflow) = p.batch.multipliedReportingOverflow(by: rowsPerPrompt)
         let bytes = EncoderState.bytes(config: config, rows: p.batch * p.length, length: p.length, gated: isGated)
             + DecoderState.bytes(config: config, batch: overflow ? Int.max : batch, prompts: p.batch, maxSteps: maxSteps,
-                                 encoderLength: p.length, gated: isGated, reorderable: reorderable, kvCache: kvCache ?? self.kvCache)
+                                 encoderLength: p.length, gated: isGated, reorderable: reorderable,
+                                 kvCache: kvCache ?? self.kvCache, crossKVCache: self.kvCache)
         try requireMemory(bytes, for: "\(p.batch) prompt(s) of up to \(p.length) tokens × \(rowsPerPrompt) row(s) with \(maxSteps) decoder steps")
     }
 }

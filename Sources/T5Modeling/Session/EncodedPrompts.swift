@@ -11,37 +11,50 @@ public final class EncodedPrompts: @unchecked Sendable {
     public let lengths: [Int]
     /// Row stride of the caches: the longest prompt.
     let paddedLength: Int
+    /// How the keys and values are stored (the model's `kvCache`).
+    public let format: KVCacheFormat
     /// Per decoder layer `[prompts, paddedLength, inner]`, written once by `init`, read-only afterwards.
-    let crossK, crossV: [FloatBuffer]
+    let crossK, crossV: [KVStorage]
 
     public var count: Int { lengths.count }
 
     /// Runs the encoder over `p` and projects its output to every decoder layer's keys and values.
     /// The encoder scratch lives only as long as this call.
     init(model: T5Model, _ p: PromptBatch) {
-        let c = model.config
+        let c = model.config, rows = p.batch * p.length
         self.model = model
         lengths = p.lengths
         paddedLength = p.length
-        crossK = (0..<c.numDecoderLayers).map { _ in FloatBuffer(count: p.batch * p.length * c.innerDim) }
-        crossV = (0..<c.numDecoderLayers).map { _ in FloatBuffer(count: p.batch * p.length * c.innerDim) }
-        let encoder = EncoderState(config: c, rows: p.batch * p.length, length: p.length, gated: model.isGated)
+        format = model.kvCache
+        let make = { [format] in KVStorage(format: format, positions: rows, inner: c.innerDim, heads: c.numHeads) }
+        crossK = (0..<c.numDecoderLayers).map { _ in make() }
+        crossV = (0..<c.numDecoderLayers).map { _ in make() }
+        let encoder = EncoderState(config: c, rows: rows, length: p.length, gated: model.isGated)
         model.runEncoder(p, encoder)
-        model.computeCrossAttentionCache(encoderOutput: encoder.x.pointer, rows: p.batch * p.length, keys: crossK, values: crossV)
+        if format == .f32 {
+            model.computeCrossAttentionCache(encoderOutput: encoder.x.pointer, rows: rows, keys: crossK.map { $0.floats! },
+                                             values: crossV.map { $0.floats! })
+        } else {
+            // One layer at a time through f32 scratch (the encoder's q/k/v buffer, no longer needed), then narrowed.
+            let scratch = encoder.qkv.pointer
+            for (l, block) in model.weights.decoder.enumerated() {
+                for (weight, cache) in [(block.crossAttention.k, crossK[l]), (block.crossAttention.v, crossV[l])] {
+                    model.linear(encoder.x.pointer, rows: rows, weight, out: c.innerDim, in: c.dModel, into: scratch)
+                    for r in 0..<rows { cache.rows.store(position: r, scratch + r * c.innerDim) }
+                }
+            }
+        }
     }
 
     /// `[length, inner]` keys of prompt `prompt` in decoder layer `layer`.
-    func keys(layer: Int, prompt: Int) -> UnsafePointer<Float> {
-        UnsafePointer(crossK[layer].pointer + prompt * paddedLength * model.config.innerDim)
-    }
+    func keys(layer: Int, prompt: Int) -> KVRows { crossK[layer].rows.from(position: prompt * paddedLength) }
 
-    func values(layer: Int, prompt: Int) -> UnsafePointer<Float> {
-        UnsafePointer(crossV[layer].pointer + prompt * paddedLength * model.config.innerDim)
-    }
+    func values(layer: Int, prompt: Int) -> KVRows { crossV[layer].rows.from(position: prompt * paddedLength) }
 
     /// Bytes of the caches for `prompts` prompts padded to `length` tokens; in `Double` so absurd requests cannot overflow.
-    static func bytes(config c: T5Config, prompts: Int, length: Int) -> Double {
-        Double(c.numDecoderLayers) * Double(2 * c.innerDim) * Double(prompts) * Double(length) * 4
+    static func bytes(config c: T5Config, prompts: Int, length: Int, format: KVCacheFormat = .f32) -> Double {
+        Double(c.numDecoderLayers) * Double(format.bytesPerStepAndLayer(innerDim: c.innerDim, heads: c.numHeads))
+            * Double(prompts) * Double(length)
     }
 }
 
@@ -52,7 +65,7 @@ extension T5Model {
         try validate(prompts: prompts)
         let p = PromptBatch(prompts, padId: config.padTokenId)
         let bytes = EncoderState.bytes(config: config, rows: p.batch * p.length, length: p.length, gated: isGated)
-            + EncodedPrompts.bytes(config: config, prompts: p.batch, length: p.length)
+            + EncodedPrompts.bytes(config: config, prompts: p.batch, length: p.length, format: kvCache)
         try requireMemory(bytes, for: "\(p.batch) prompt(s) of up to \(p.length) tokens")
         return EncodedPrompts(model: self, p)
     }

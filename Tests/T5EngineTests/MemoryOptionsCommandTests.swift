@@ -1,0 +1,32 @@
+// `--memory-budget` and `--kv-cache` through the built `t5`: sizes with units, bad ones refused, a request over the budget
+// refused in one line before it starts, a huge --max-new-tokens accepted when its bound fits, narrow caches answering.
+import Foundation
+import Testing
+
+@Suite struct MemoryOptionsCommandTests {
+    @Test func budgetAndCacheFlags() throws {
+        let demo = Demo.directory.path
+        let prompt = "Is 17 greater than 9?"
+        let refused = try CLI.run(["generate", "--model", demo, "--memory-budget", "64KiB", prompt])
+        #expect(refused.status != 0 && refused.stdout.isEmpty)
+        #expect(refused.stderr.contains("over the limit of 64 KiB") && refused.stderr.split(separator: "\n").count == 1, "\(refused.stderr)")
+        let huge = try CLI.run(["generate", "--model", demo, "--max-new-tokens", "1048576", "--memory-budget", "1GiB", prompt])
+        #expect(huge.status != 0 && huge.stderr.contains("1048576 decoder steps"), "\(huge.stderr)")
+        let reference = try CLI.run(["generate", "--model", demo, "--max-new-tokens", "1000", prompt])
+        #expect(reference.status == 0)
+        let unbounded = try CLI.run(["generate", "--model", demo, "--max-new-tokens", "1048576", prompt])
+        #expect(unbounded.status == 0 && unbounded.stdout == reference.stdout, "\(unbounded.stderr)")
+        for format in ["f16", "int8"] {
+            let r = try CLI.run(["generate", "--model", demo, "--kv-cache", format, prompt])
+            #expect(r.status == 0 && !r.stdout.isEmpty, "\(format): \(r.stderr)")
+        }
+        for size in ["x", "0", "-1GiB", "2XB", "1e30GiB"] {
+            let r = try CLI.run(["generate", "--model", demo, "--memory-budget=\(size)", prompt])
+            #expect(r.status != 0 && r.stderr.contains("is not a size"), "\(size): \(r.stderr)")
+        }
+        let ok = try CLI.run(["generate", "--model", demo, "--memory-budget", "1.5g", "--max-new-tokens", "8", prompt])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        let bad = try CLI.run(["generate", "--model", demo, "--kv-cache", "f8", prompt])
+        #expect(bad.status != 0 && bad.stderr.contains("--kv-cache"), "\(bad.stderr)")
+    }
+}
