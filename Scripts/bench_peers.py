@@ -213,6 +213,13 @@ def run_engine(args, model, label):
         "peak_rss_bytes": small["peak_rss_bytes"], "weight_bytes": small["weight_bytes"],
         "openblas_core": small["openblas_core"], "build": small["build"],
     }
+    # The bench's roofline (measured in each bench process): fractions of the bound reached, same runs as the figures.
+    if "roofline" in b1:
+        res["roofline"] = {
+            "machine": small["machine"],
+            "decode_b1": b1["roofline"]["decode"], "decode_b8": b8["roofline"]["decode"],
+            "encoder256": l256["roofline"]["encoder"], "encoder64": b1["roofline"]["encoder"],
+        }
     if args.reference:
         out = subprocess.run([args.t5, "teacher-forced", "--model", model, "--input", args.reference],
                              check=True, capture_output=True, text=True).stdout
@@ -256,15 +263,22 @@ def main():
         env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), OMP_WAIT_POLICY="PASSIVE")
         return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout.splitlines()[-1])
 
+    def timed(fn, *a):
+        # The machine may be shared: the 1-minute load average before and after each engine goes with its figures.
+        before = os.getloadavg()[0]
+        r = fn(*a)
+        r["load_before_after"] = [before, os.getloadavg()[0]]
+        return r
+
     rows = {}
-    rows["swift-t5 f32"] = run_engine(args, args.model, "f32")
+    rows["swift-t5 f32"] = timed(run_engine, args, args.model, "f32")
     if args.int8_model:
-        rows["swift-t5 int8"] = run_engine(args, args.int8_model, "int8")
+        rows["swift-t5 int8"] = timed(run_engine, args, args.int8_model, "int8")
     if args.bf16_model:
-        rows["swift-t5 bf16"] = run_engine(args, args.bf16_model, "bf16")
-    rows["transformers f32"] = peer("transformers")
-    rows["ctranslate2 f32"] = peer("ct2:float32")
-    rows["ctranslate2 int8"] = peer("ct2:int8")
+        rows["swift-t5 bf16"] = timed(run_engine, args, args.bf16_model, "bf16")
+    rows["transformers f32"] = timed(peer, "transformers")
+    rows["ctranslate2 f32"] = timed(peer, "ct2:float32")
+    rows["ctranslate2 int8"] = timed(peer, "ct2:int8")
     write_report(args, rows)
 
 
@@ -282,7 +296,7 @@ def write_report(args, rows):
             f"Peers: torch {torch.__version__}, transformers {transformers.__version__}, "
             f"ctranslate2 {ctranslate2.__version__}.\n")
     cols = ["engine", "load ms", "encoder ms (64)", "first token ms (64)", "decode tok/s b1", "tok/s b8",
-            "encoder ms (256)", "peak RSS MB", "top-1 agreement"]
+            "encoder ms (256)", "peak RSS MB", "top-1 agreement", "load avg before/after"]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     f = lambda v, d=1: "-" if v is None else f"{v:.{d}f}"
     for name, r in rows.items():
@@ -291,7 +305,24 @@ def write_report(args, rows):
         ag = r.get("agreement")
         ag = f"{ag['agree']}/{ag['steps']} = {100 * ag['agree'] / ag['steps']:.1f}%" if ag else "-"
         lines.append(f"| {name} | {f(r['load_ms'])} | {f(r.get('encoder_ms'))} | {f(r['first_token_ms'])} | "
-                     f"{f(r['decode_tok_s'])} | {f(r['batch8_tok_s'])} | {enc256} | {f(r['peak_rss_bytes'] / 1e6, 0)} | {ag} |")
+                     f"{f(r['decode_tok_s'])} | {f(r['batch8_tok_s'])} | {enc256} | {f(r['peak_rss_bytes'] / 1e6, 0)} | {ag} | "
+                     f"{r['load_before_after'][0]:.1f} / {r['load_before_after'][1]:.1f} |")
+    roof = ["", "Roofline (`t5 bench`'s own measurement in each run; fraction of the bound reached):", "",
+            "| engine | read GB/s | sgemm GFLOP/s | kernels GFLOP/s | step weight MB | decode b1 (bound tok/s, reached) | "
+            "decode b8 (bound tok/s, limit, reached) | encoder 64 (bound ms, reached) | encoder 256 (bound ms, reached) |",
+            "|" + "---|" * 9]
+    for name, r in rows.items():
+        rl = r.get("roofline")
+        if not rl:
+            continue
+        m, d1, d8, e64, e256 = rl["machine"], rl["decode_b1"], rl["decode_b8"], rl["encoder64"], rl["encoder256"]
+        roof.append(f"| {name} | {m['read_bytes_per_s'] / 1e9:.1f} | {m['sgemm_flops_per_s'] / 1e9:.0f} | "
+                    f"{m['kernel_flops_per_s'] / 1e9:.0f} | {m['decode_step_weight_bytes'] / 1e6:.1f} | "
+                    f"{d1['bound_tok_s']:.0f}, {100 * d1['fraction']:.0f}% | "
+                    f"{d8['bound_tok_s']:.0f}, {d8['limit']}, {100 * d8['fraction']:.0f}% | "
+                    f"{e64['bound_ms']:.1f}, {100 * e64['fraction']:.0f}% | {e256['bound_ms']:.1f}, {100 * e256['fraction']:.0f}% |")
+    if len(roof) > 5:
+        lines += roof
     tf, ct8 = rows["transformers f32"], rows["ctranslate2 int8"]
     ratios = [f"f32 decode b1 vs transformers: {eng['decode_tok_s'] / tf['decode_tok_s']:.2f}x",
               f"tok/s b8 vs transformers: {eng['batch8_tok_s'] / tf['batch8_tok_s']:.2f}x",
