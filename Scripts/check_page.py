@@ -172,9 +172,12 @@ def main():
         browser.wait("document.readyState === 'complete'", 30)
         if args.api_key:
             browser.js(f"(() => {{ const k = document.getElementById('api_key'); k.value = {json.dumps(args.api_key)};"
-                       " k.dispatchEvent(new Event('change')); }})()")
+                       " k.dispatchEvent(new Event('change')); })()")
+        # With a key, the line first says "(API key needed)" (loaded before the key was typed): wait for the refresh.
         browser.wait("document.getElementById('status').textContent === 'ready' && "
-                     "!document.getElementById('model').textContent.includes('…')", 30)
+                     "!document.getElementById('model').textContent.includes('…')"
+                     + (" && !document.getElementById('model').textContent.includes('API key needed')"
+                        if args.api_key else ""), 30)
         status, model = browser.js("[document.getElementById('status').textContent, "
                                    "document.getElementById('model').textContent]")
         check(status == "ready", f"status badge: {status!r}")
