@@ -48,7 +48,7 @@ trap stop_server EXIT
 
 url=""
 for _ in $(seq 1 600); do
-    url=$(cat "$work/server.out" "$work/server.err" | grep -o 'http://[0-9.:]*' | head -1 || true)
+    url=$(cat "$work/server.out" "$work/server.err" 2>/dev/null | grep -o 'http://[0-9.:]*' | head -1 || true)
     [ -n "$url" ] && break
     kill -0 "$server" 2>/dev/null || { cat "$work/server.err" >&2; echo "t5 serve exited" >&2; exit 1; }
     sleep 0.1

@@ -3,6 +3,8 @@
 #   PREFIX/bin/t5
 #   PREFIX/share/swift-t5/demo-t5/                        the demo model (Models/demo-t5)
 #   PREFIX/share/swift-t5/spiece.model                    the standard T5 vocabulary
+#   PREFIX/share/swift-t5/public/                         `t5 serve`'s web page (Sources/T5Server/Public), where the
+#                                                         installed t5 looks for it (PublicFiles.swift)
 #   PREFIX/share/swift-t5/install-manifest.txt            what was installed, for Scripts/uninstall.sh
 #   PREFIX/share/swift-t5/uninstall.sh                    a copy of Scripts/uninstall.sh (removal without a clone)
 #   PREFIX/share/bash-completion/completions/t5           shell completions (`t5 --generate-completion-script SHELL`)
@@ -28,7 +30,7 @@ while [ $# -gt 0 ]; do
         --prefix=*) prefix=${1#--prefix=}; shift ;;
         --target-cpu) [ $# -ge 2 ] || die "--target-cpu needs a CPU name"; target_cpu=$2; shift 2 ;;
         --target-cpu=*) target_cpu=${1#--target-cpu=}; shift ;;
-        -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown argument '$1' (usage: Scripts/install.sh [--prefix DIR] [--target-cpu CPU|baseline])" ;;
     esac
 done
@@ -97,6 +99,11 @@ while IFS= read -r -d '' file; do
     put 644 "$file" "$share/demo-t5/${file#"$demo/"}"
 done < <(find "$demo" -type f -print0 | sort -z)
 put 644 "$root/Sources/T5Tokenizers/Resources/t5-tokenizer/spiece.model" "$share/spiece.model"
+page="$root/Sources/T5Server/Public"
+[ -f "$page/index.html" ] || die "no web page at $page"
+while IFS= read -r -d '' file; do
+    put 644 "$file" "$share/public/${file#"$page/"}"
+done < <(find "$page" -type f -print0 | sort -z)
 # A copy of the uninstaller beside the manifest, so removal needs no clone: PREFIX/share/swift-t5/uninstall.sh.
 put 755 "$root/Scripts/uninstall.sh" "$share/uninstall.sh"
 

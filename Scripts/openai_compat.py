@@ -32,6 +32,7 @@ It takes about 5 s against the demo model (Models/demo-t5) with a release build.
 
 import argparse
 import math
+import os
 import sys
 import time
 
@@ -222,13 +223,16 @@ def embeddings(client, model, reference_model):
     check(floats.usage is not None and floats.usage.prompt_tokens > 0, "embeddings usage counts prompt tokens")
     if reference_model:
         import torch
-        from transformers import AutoTokenizer, T5EncoderModel
-        tok = AutoTokenizer.from_pretrained(reference_model)
+        from tokenizers import Tokenizer
+        from transformers import T5EncoderModel
+        # The folder's tokenizer.json, as the server reads it. AutoTokenizer would rebuild it from the slow
+        # SentencePiece tokenizer (sentencepiece + protobuf) when tokenizer_config.json sets add_prefix_space.
+        tok = Tokenizer.from_file(os.path.join(reference_model, "tokenizer.json"))
         enc = T5EncoderModel.from_pretrained(reference_model, torch_dtype=torch.float32).eval()
         worst = 0.0
         with torch.no_grad():
             for text, vec in zip(texts, vectors):
-                ids = tok(text, return_tensors="pt").input_ids
+                ids = torch.tensor([tok.encode(text).ids])
                 ref = enc(input_ids=ids).last_hidden_state[0].mean(0)
                 worst = max(worst, (ref - torch.tensor(vec)).abs().max().item())
         check(worst < 1e-4, f"== transformers' mean-pooled encoder states (max |diff| {worst:.2e})", f"{worst}")

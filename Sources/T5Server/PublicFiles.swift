@@ -4,7 +4,7 @@ import Foundation
 
 enum PublicFiles {
     static func locate() -> URL? {
-        let exe = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath().deletingLastPathComponent()
+        let exe = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments.first ?? "").resolvingSymlinksInPath().deletingLastPathComponent()
         let candidates = [
             exe.appendingPathComponent("public"),
             exe.deletingLastPathComponent().appendingPathComponent("share/swift-t5/public"),
