@@ -37,6 +37,8 @@ struct ServeCommand: AsyncParsableCommand {
     var requestTimeout: Double = 600
     @Option(name: .long, help: "Largest request body in bytes; larger ones are refused with 413.")
     var maxBodyBytes = 1 << 20
+    @Option(name: .long, help: "Prompt tokens encoded between two decoder steps (waiting requests join together up to it; at least one).")
+    var maxPrefillTokens = 2048
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535, got \(port)") }
@@ -48,6 +50,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard requestTimeout.isFinite, requestTimeout > 0 else { throw ValidationError("--request-timeout must be > 0 seconds") }
         guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be >= 1024, got \(maxBodyBytes)") }
+        guard maxPrefillTokens >= 1 else { throw ValidationError("--max-prefill-tokens must be >= 1, got \(maxPrefillTokens)") }
         if let apiKey, apiKey.isEmpty { throw ValidationError("--api-key must not be empty") }
     }
 
@@ -63,6 +66,7 @@ struct ServeCommand: AsyncParsableCommand {
         c.limits.maxChoices = min(16, maxBatch)
         c.limits.maxPromptTokens = maxPromptTokens
         c.limits.maxTokens = maxTokens
+        c.limits.maxPrefillTokens = maxPrefillTokens
         c.limits.defaultCompletionTokens = min(16, maxTokens)
         let options = model
         let server = OpenAIServer(configuration: c, load: {

@@ -16,6 +16,9 @@ public struct ServerLimits: Sendable, Equatable {
     public var maxPromptTokens: Int? = nil
     /// Stop strings per request (OpenAI allows 4).
     public var maxStops: Int = 4
+    /// Prompt tokens admitted (encoded) between two decoder steps: a burst of arrivals joins together up to this,
+    /// delaying the running requests' next token by those encodings (vLLM's max_num_batched_tokens, in spirit).
+    public var maxPrefillTokens: Int = 2048
 
     public init() {}
 }

@@ -43,6 +43,13 @@ final class Job: Sendable {
         }
     }
 
+    /// Prompt tokens to encode when the job is admitted.
+    var promptTokens: Int {
+        switch work {
+        case .generate(let prompts, _, _), .embed(let prompts): prompts.reduce(0) { $0 + $1.count }
+        }
+    }
+
     /// Its client went away: the scheduler drops it at the next step.
     func cancel() { cancelledFlag.store(true, ordering: .releasing) }
     var isCancelled: Bool { cancelledFlag.load(ordering: .acquiring) }

@@ -1,7 +1,7 @@
 // One thread owns the model's decoding session and runs continuous batching: between decoder steps it admits
-// waiting requests (encoding their prompts) for at most half a step's time, at least one, so others' time to the
-// next token stays short, drops requests whose client left or whose time ran out, and steps every running
-// request's rows together.
+// waiting requests (encoding their prompts) up to a prompt-token budget, at least one, so a burst of arrivals starts
+// together while the running requests' next token is delayed by a bounded amount, drops requests whose client left
+// or whose time ran out, and steps every running request's rows together.
 import Foundation
 import Synchronization
 import T5Engine
@@ -100,11 +100,12 @@ final class Scheduler: @unchecked Sendable {
         return left
     }
 
-    /// The first waiting job, if its rows fit and its client is still there (else nil; the loop drops it later).
-    private func popHead(fitting freeRows: Int) -> Job? {
+    /// The first waiting job, if its rows and prompt tokens fit and its client is still there (else nil; the loop
+    /// drops a gone one later).
+    private func popHead(fitting freeRows: Int, promptTokens: Int) -> Job? {
         condition.lock()
         defer { condition.unlock() }
-        guard let job = queue.first, job.rows <= freeRows, !job.isCancelled,
+        guard let job = queue.first, job.rows <= freeRows, job.promptTokens <= promptTokens, !job.isCancelled,
               job.deadline.map({ $0 > ContinuousClock.now }) ?? true else { return nil }
         queue.removeFirst()
         metrics.queueDepth.set(to: Double(queue.count))
@@ -154,12 +155,15 @@ final class Scheduler: @unchecked Sendable {
 
             for job in expired where !job.isCancelled { job.end(.failed(.timeout(seconds: seconds(job)))) }
             if let job = next {
-                // More waiting requests join this step while admitting them has taken less than half a decoder
-                // step: a burst of arrivals does not wait one step each, and the running requests' next token is
-                // delayed by at most half a step.
-                let started = clock.now
+                // More waiting requests join this step, in order, up to `maxPrefillTokens` prompt tokens (at least
+                // one request): a burst of arrivals is encoded together instead of waiting one step each (which
+                // put the 16th of 16 simultaneous requests' first token over a second), while a flood of long
+                // prompts cannot stall the running requests' next token without bound.
+                var admitted = job.promptTokens
                 admit(job, into: loop, running: &running)
-                while clock.now - started < lastStep / 2, let more = popHead(fitting: loop.freeRows) {
+                while admitted < limits.maxPrefillTokens,
+                      let more = popHead(fitting: loop.freeRows, promptTokens: limits.maxPrefillTokens - admitted) {
+                    admitted += more.promptTokens
                     admit(more, into: loop, running: &running)
                 }
             }
