@@ -15,19 +15,7 @@ package func softmax(_ x: UnsafeMutablePointer<Float>, count n: Int) {
     var m = mv.max()
     while i < n { m = max(m, x[i]); i += 1 }
 
-    let mb = SIMD16<Float>(repeating: m)
-    var sv = SIMD16<Float>()
-    i = 0
-    while i + 16 <= n {
-        let e = exp16(raw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self) - mb)
-        raw.storeBytes(of: e, toByteOffset: 4 * i, as: SIMD16<Float>.self)
-        sv += e
-        i += 16
-    }
-    var sum = sv.sum()
-    while i < n { let e = exp1(x[i] - m); x[i] = e; sum += e; i += 1 }
-
-    scale(x, by: 1 / sum, count: n)
+    exponentiateAndNormalize(x, count: n, max: m)
 }
 
 /// `x += bias`, then softmax, in place: the bias is added in the pass that finds the maximum (one pass fewer over the
@@ -47,9 +35,16 @@ package func softmax(_ x: UnsafeMutablePointer<Float>, count n: Int, adding bias
     var m = mv.max()
     while i < n { x[i] += bias[i]; m = max(m, x[i]); i += 1 }
 
+    exponentiateAndNormalize(x, count: n, max: m)
+}
+
+/// The second half of both softmaxes: `x[i] = exp(x[i] - m)`, then each divided by their sum.
+@inline(__always)
+private func exponentiateAndNormalize(_ x: UnsafeMutablePointer<Float>, count n: Int, max m: Float) {
+    let raw = UnsafeMutableRawPointer(x)
     let mb = SIMD16<Float>(repeating: m)
     var sv = SIMD16<Float>()
-    i = 0
+    var i = 0
     while i + 16 <= n {
         let e = exp16(raw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self) - mb)
         raw.storeBytes(of: e, toByteOffset: 4 * i, as: SIMD16<Float>.self)

@@ -50,21 +50,22 @@ public struct CompletionLogprobs: Encodable, Sendable, Equatable {
     public init(tokens ids: [Int], logprobs: [TokenLogprob], textLength: Int, decode: ([Int]) -> String) {
         var tokens: [String] = [], values: [Float] = [], tops: [[String: Float]] = [], offsets: [Int] = []
         var before = ""
-        /// The text `id` adds after `context` (at most the previous token, enough for SentencePiece's spaces).
-        func piece(_ id: Int, after context: [Int]) -> String {
-            let head = decode(context), whole = decode(context + [id])
-            return whole.hasPrefix(head) ? String(whole.dropFirst(head.count)) : decode([id])
-        }
         let cut = textLength < decode(ids).unicodeScalars.count
         for (i, entry) in logprobs.prefix(ids.count).enumerated() {
             let offset = before.unicodeScalars.count
             if cut, offset >= textLength { break }
-            let context = i > 0 ? [ids[i - 1]] : []
-            tokens.append(piece(ids[i], after: context))
+            // The text a token adds after the previous one (context enough for SentencePiece's word spaces).
+            let context = i > 0 ? [ids[i - 1]] : [], head = decode(context)
+            func piece(_ id: Int) -> String {
+                let whole = decode(context + [id])
+                return whole.hasPrefix(head) ? String(whole.dropFirst(head.count)) : decode([id])
+            }
+            tokens.append(piece(ids[i]))
             values.append(entry.logprob)
             var top: [String: Float] = [:]
-            for alternative in entry.top where top[piece(alternative.id, after: context)] == nil {
-                top[piece(alternative.id, after: context)] = alternative.logprob
+            for alternative in entry.top {
+                let text = piece(alternative.id)
+                if top[text] == nil { top[text] = alternative.logprob }
             }
             tops.append(top)
             offsets.append(offset)
