@@ -1,6 +1,7 @@
 // Attention over a decoder self-attention cache held narrower than f32 (f16, or int8 with one scale per position
 // and head): the cached keys and values are widened 16 lanes at a time and every product is computed in f32.
-// The f32 cache keeps `matvec` / `matvecTransposed` (Matmul.swift); f16 on AVX2 machines goes to F16C C kernels.
+// On AVX2 machines and up, f32 and f16 caches go to C kernels (f16 widened by F16C); the portable runtime keeps
+// `matvec` / `matvecTransposed` (Matmul.swift) for f32.
 import CT5Kernels
 
 /// `y[i] = scale(i) · Σ_j key_i[j]·x[j]` for `m` cached keys `rowBytes` apart, each `n` elements of format `E`;
@@ -36,6 +37,20 @@ package func packedMatvecTransposed<E: PackedElements>(
         }
         while j < n { y[j] += weight * E.load1(row, j); j += 1 }
     }
+}
+
+/// `y[m] = a[m, n] · x[n]` over f32 rows `lda` elements apart, in the C kernels of `level` (not `.portable`).
+@inline(__always)
+package func f32MatvecC(_ a: UnsafePointer<Float>, lda: Int, rows m: Int, cols n: Int, _ x: UnsafePointer<Float>,
+                        into y: UnsafeMutablePointer<Float>, _ level: InstructionSet) {
+    _ = t5k_f32_matvec(a, lda, m, n, x, y, level.kernelLevel)
+}
+
+/// `y[n] = a[m, n]ᵀ · x[m]` over f32 rows `lda` elements apart, in the C kernels of `level` (not `.portable`).
+@inline(__always)
+package func f32MatvecTransposedC(_ a: UnsafePointer<Float>, lda: Int, rows m: Int, cols n: Int, _ x: UnsafePointer<Float>,
+                                  into y: UnsafeMutablePointer<Float>, _ level: InstructionSet) {
+    _ = t5k_f32_matvec_t(a, lda, m, n, x, y, level.kernelLevel)
 }
 
 /// `y[m] = a[m, n] · x[n]` over f16 rows `lda` elements apart, widened by F16C. Only where `InstructionSet.best` is

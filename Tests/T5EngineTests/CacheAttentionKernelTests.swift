@@ -1,5 +1,6 @@
-// The f16 cache kernels: F16C (C) and portable Swift widening give the same products, for row counts and widths
-// that exercise the vector bodies and the scalar tails.
+// The cache attention kernels: f32 in C (every level this CPU runs) against a double-precision reference, and f16
+// with F16C (C) against portable Swift widening, for row counts and widths that exercise the vector bodies, the
+// four-key and four-vector blocks and the scalar tails.
 import Testing
 @testable import T5Kernels
 
@@ -24,6 +25,31 @@ import Testing
                     packedMatvecTransposed(F16Elements.self, a, rowBytes: 2 * lda, rows: m, cols: n, scales: nil, scaleStride: 0, x, into: $0.baseAddress!)
                 }
                 #expect(zip(fast.prefix(n), portable.prefix(n)).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($1)) }, "transposed \(m)x\(n)")
+            }
+        }
+    }
+
+    @Test(.enabled(if: InstructionSet.best != .portable, "needs AVX2"),
+          arguments: [(1, 64), (4, 64), (37, 64), (130, 64), (5, 23), (9, 8), (6, 80), (3, 1)])
+    func f32CKernelsMatchDoubleReference(_ shape: (Int, Int)) {
+        let (m, n) = shape, lda = n + 3
+        var rng = SystemRandomNumberGenerator()
+        let a: [Float] = (0..<(m * lda)).map { _ in Float.random(in: -2...2, using: &rng) }
+        let x: [Float] = (0..<max(m, n)).map { _ in Float.random(in: -1...1, using: &rng) }
+        let dots = (0..<m).map { i in (0..<n).reduce(0.0) { $0 + Double(a[i * lda + $1]) * Double(x[$1]) } }
+        let weighted = (0..<n).map { j in (0..<m).reduce(0.0) { $0 + Double(a[$1 * lda + j]) * Double(x[$1]) } }
+        for level in InstructionSet.allCases where level != .portable && level.isSupported {
+            var y = [Float](repeating: .nan, count: max(m, n) + 1)
+            a.withUnsafeBufferPointer { ap in
+                x.withUnsafeBufferPointer { xp in
+                    y.withUnsafeMutableBufferPointer { f32MatvecC(ap.baseAddress!, lda: lda, rows: m, cols: n, xp.baseAddress!, into: $0.baseAddress!, level) }
+                    #expect((0..<m).allSatisfy { abs(Double(y[$0]) - dots[$0]) <= 1e-5 * Double(n) }, "\(level) matvec \(m)x\(n)")
+                    #expect(y[m].isNaN, "\(level) matvec wrote past row \(m)")
+                    y = [Float](repeating: .nan, count: max(m, n) + 1)
+                    y.withUnsafeMutableBufferPointer { f32MatvecTransposedC(ap.baseAddress!, lda: lda, rows: m, cols: n, xp.baseAddress!, into: $0.baseAddress!, level) }
+                    #expect((0..<n).allSatisfy { abs(Double(y[$0]) - weighted[$0]) <= 1e-5 * Double(m) }, "\(level) transposed \(m)x\(n)")
+                    #expect(y[n].isNaN, "\(level) transposed wrote past column \(n)")
+                }
             }
         }
     }

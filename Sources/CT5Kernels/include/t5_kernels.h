@@ -54,6 +54,11 @@ int t5k_widen_avx512(const T5KLinear *job, long begin, long end, float *dst);
 /// The sum of `p[0..<n]`, read with the vectors of `level` (lowered to what this CPU runs): the read loop of the
 /// bandwidth measurement in `t5 bench`.
 float t5k_read_sum(const float *p, long n, int level);
+/// f32 attention products over cached keys / values (`y[m] = a[m, n] · x`, and `y[n] = a[m, n]ᵀ · x`), rows `lda`
+/// elements apart, with the vectors of `level` (a `T5K_LEVEL_*` that `t5k_cpu_level` allows; the caller checks, so
+/// the per-head call does no CPUID). They return 0 (and do nothing) at the baseline level or on another architecture.
+int t5k_f32_matvec(const float *a, long lda, long m, long n, const float *x, float *y, int level);
+int t5k_f32_matvec_t(const float *a, long lda, long m, long n, const float *x, float *y, int level);
 /// f16 attention products (`y[m] = a[m, n] · x`, and `y[n] = a[m, n]ᵀ · x`), rows `lda` elements apart, with F16C;
 /// call only at `T5K_LEVEL_AVX2` or above. They return 0 (and do nothing) if the target was built for another architecture.
 int t5k_f16_matvec_avx2(const unsigned short *a, long lda, long m, long n, const float *x, float *y);

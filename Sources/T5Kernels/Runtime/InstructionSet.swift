@@ -29,6 +29,15 @@ public enum InstructionSet: String, Sendable, CaseIterable {
         }
     }
 
+    /// The level's code in the C kernels (`T5K_LEVEL_*`).
+    var kernelLevel: Int32 {
+        switch self {
+        case .portable: Int32(T5K_LEVEL_BASELINE)
+        case .avx2: Int32(T5K_LEVEL_AVX2)
+        case .avx512: Int32(T5K_LEVEL_AVX512)
+        }
+    }
+
     /// A short description for reports, e.g. "avx512 (C kernels, CPUID)".
     public var description: String {
         switch self {

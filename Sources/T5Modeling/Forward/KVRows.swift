@@ -10,8 +10,9 @@ struct KVRows {
     /// int8 only: one scale per position and head.
     let scales: UnsafeMutablePointer<Float>?
     let inner, heads: Int
-    /// f16 through the F16C C kernels (an AVX2 runtime) rather than portable Swift widening.
-    var f16c = false
+    /// The runtime's kernel level: from AVX2 up, f32 and f16 attention run in the C kernels (f16 widened by F16C)
+    /// rather than the portable Swift loops.
+    var kernels: InstructionSet = .portable
 
     private var dkv: Int { inner / heads }
 
@@ -35,9 +36,11 @@ struct KVRows {
     func scores(head: Int, count: Int, query q: UnsafePointer<Float>, into scores: UnsafeMutablePointer<Float>) {
         let e = format.elementBytes, k = data + head * dkv * e
         switch format {
+        case .f32 where kernels != .portable:
+            f32MatvecC(k.assumingMemoryBound(to: Float.self), lda: inner, rows: count, cols: dkv, q, into: scores, kernels)
         case .f32:
             matvec(k.assumingMemoryBound(to: Float.self), lda: inner, rows: count, cols: dkv, q, into: scores)
-        case .f16 where f16c:
+        case .f16 where kernels != .portable:
             f16MatvecF16C(k, lda: inner, rows: count, cols: dkv, q, into: scores)
         case .f16:
             packedMatvec(F16Elements.self, k, rowBytes: inner * e, rows: count, cols: dkv, scales: nil, scaleStride: 0, q, into: scores)
@@ -51,9 +54,11 @@ struct KVRows {
     func context(head: Int, count: Int, weights p: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
         let e = format.elementBytes, v = data + head * dkv * e
         switch format {
+        case .f32 where kernels != .portable:
+            f32MatvecTransposedC(v.assumingMemoryBound(to: Float.self), lda: inner, rows: count, cols: dkv, p, into: out, kernels)
         case .f32:
             matvecTransposed(v.assumingMemoryBound(to: Float.self), lda: inner, rows: count, cols: dkv, p, into: out)
-        case .f16 where f16c:
+        case .f16 where kernels != .portable:
             f16MatvecTransposedF16C(v, lda: inner, rows: count, cols: dkv, p, into: out)
         case .f16:
             packedMatvecTransposed(F16Elements.self, v, rowBytes: inner * e, rows: count, cols: dkv, scales: nil, scaleStride: 0, p, into: out)
@@ -66,7 +71,7 @@ struct KVRows {
     /// The view starting at `position`.
     func from(position t: Int) -> KVRows {
         KVRows(format: format, data: data + t * inner * format.elementBytes, scales: scales.map { $0 + t * heads },
-               inner: inner, heads: heads, f16c: f16c)
+               inner: inner, heads: heads, kernels: kernels)
     }
 }
 
@@ -77,12 +82,13 @@ final class KVStorage {
     let floats: FloatBuffer?
     private let raw: UnsafeMutableRawPointer?
 
-    init(format: KVCacheFormat, positions: Int, inner: Int, heads: Int, f16c: Bool) {
+    init(format: KVCacheFormat, positions: Int, inner: Int, heads: Int, kernels: InstructionSet) {
         if format == .f32 {
             let f = FloatBuffer(count: positions * inner)
             floats = f
             raw = nil
-            rows = KVRows(format: .f32, data: UnsafeMutableRawPointer(f.pointer), scales: nil, inner: inner, heads: heads)
+            rows = KVRows(format: .f32, data: UnsafeMutableRawPointer(f.pointer), scales: nil, inner: inner, heads: heads,
+                          kernels: kernels)
         } else {
             let scaleBytes = format == .int8 ? positions * heads * 4 : 0
             let p = UnsafeMutableRawPointer.allocate(byteCount: max(1, scaleBytes + positions * inner * format.elementBytes), alignment: 64)
@@ -90,7 +96,7 @@ final class KVStorage {
             raw = p
             rows = KVRows(format: format, data: p + scaleBytes,
                           scales: format == .int8 ? p.bindMemory(to: Float.self, capacity: positions * heads) : nil,
-                          inner: inner, heads: heads, f16c: f16c)
+                          inner: inner, heads: heads, kernels: kernels)
         }
     }
 

@@ -1,4 +1,5 @@
 // Every activation buffer and cache of one request, allocated once before the first token.
+import T5Kernels
 import T5Tensor
 
 /// A right-padded batch of prompts: row `b` holds `lengths[b]` real tokens, then padding that attention never sees.
@@ -57,7 +58,8 @@ final class DecoderState {
     let cache: SelfAttentionCache
     let x, h: FloatBuffer        // [capacity, d_model]   (rows in batch order)
     let q, k, v, ctx: FloatBuffer // [capacity, inner]
-    var scores: FloatBuffer      // [max(steps held by the longest row, longest prompt)] one head of one row at a time
+    /// What each row attends over in the current layer, and the score rows (as wide as the longest cache or prompt).
+    let attention: DecodeAttention
     let ff: FloatBuffer          // [capacity, d_ff]
     let gate: FloatBuffer?       // [capacity, d_ff]
     let logits: FloatBuffer      // [capacity, vocab]      (rows in batch order)
@@ -78,21 +80,20 @@ final class DecoderState {
     var batch = 0
 
     init(config c: T5Config, capacity: Int, maxSteps: Int, encoderLength: Int, gated: Bool,
-         positionBiasTable: UnsafePointer<Float>, kvCache: KVCacheFormat = .f32, f16c: Bool = false) {
+         positionBiasTable: UnsafePointer<Float>, kvCache: KVCacheFormat = .f32, kernels: InstructionSet = .portable) {
         self.capacity = capacity
         self.maxSteps = maxSteps
         layers = c.numDecoderLayers
         config = c
         self.positionBiasTable = positionBiasTable
         cache = SelfAttentionCache(format: kvCache, layers: layers, capacity: capacity, inner: c.innerDim,
-                                   heads: c.numHeads, maxSteps: maxSteps, f16c: f16c)
+                                   heads: c.numHeads, maxSteps: maxSteps, kernels: kernels)
         x = FloatBuffer(count: capacity * c.dModel)
         h = FloatBuffer(count: capacity * c.dModel)
         q = FloatBuffer(count: capacity * c.innerDim)
         k = FloatBuffer(count: capacity * c.innerDim)
         v = FloatBuffer(count: capacity * c.innerDim)
         ctx = FloatBuffer(count: capacity * c.innerDim)
-        scores = FloatBuffer(count: max(1, encoderLength))
         ff = FloatBuffer(count: capacity * c.dFF)
         gate = gated ? FloatBuffer(count: capacity * c.dFF) : nil
         logits = FloatBuffer(count: capacity * c.vocabSize)
@@ -103,6 +104,7 @@ final class DecoderState {
         self.encoderLength.initialize(repeating: 0, count: capacity)
         // Placeholders until a row joins; never read for a slot without a row.
         let none = KVRows(format: .f32, data: UnsafeMutableRawPointer(x.pointer), scales: nil, inner: c.innerDim, heads: c.numHeads)
+        attention = DecodeAttention(capacity: capacity, heads: c.numHeads, width: encoderLength, placeholder: none)
         crossK = .allocate(capacity: layers * capacity)
         crossK.initialize(repeating: none, count: layers * capacity)
         crossV = .allocate(capacity: layers * capacity)
@@ -132,7 +134,7 @@ final class DecoderState {
             crossK[l * capacity + slot] = encoded.keys(layer: l, prompt: prompt)
             crossV[l * capacity + slot] = encoded.values(layer: l, prompt: prompt)
         }
-        if encoded.lengths[prompt] > scores.count { scores = FloatBuffer(count: encoded.lengths[prompt]) }
+        attention.grow(to: encoded.lengths[prompt])
     }
 
     /// Ends `slot`'s row: a cache grown past the first chunk is freed, a first chunk is kept for the next row.
@@ -142,9 +144,9 @@ final class DecoderState {
 
     // MARK: Growth
 
-    /// Bytes held now that depend on the rows' progress: caches, the bias table and the score row.
+    /// Bytes held now that depend on the rows' progress: caches, the bias table and the score rows.
     var grownBytes: Int {
-        cache.allocatedBytes + (config.numHeads * positionBias.width + scores.count) * 4
+        cache.allocatedBytes + (config.numHeads * positionBias.width + attention.lanes * attention.width) * 4
     }
 
     /// Bytes `grownBytes` would gain if each planned slot grew to hold its `steps` positions. A slot that has a
@@ -156,18 +158,19 @@ final class DecoderState {
             added += copies * (cache.slotBytes(steps: steps) - cache.slotBytes(steps: cache.steps[slot]))
             widest = max(widest, steps)
         }
-        let bias = config.numHeads * max(0, widest - positionBias.width), row = max(0, widest - scores.count)
-        return added + (bias + row) * 4
+        let bias = config.numHeads * max(0, widest - positionBias.width)
+        let rows = attention.lanes * max(0, widest - attention.width)
+        return added + (bias + rows) * 4
     }
 
-    /// Grows `slot` to hold `steps` positions (its first `position[slot]` kept), and the bias table and score row
-    /// to the widest cache.
+    /// Grows `slot` to hold `steps` positions (its first `position[slot]` kept), and the bias table and score
+    /// rows to the widest cache.
     func grow(slot: Int, to steps: Int) {
         cache.grow(slot: slot, to: steps, used: position[slot])
         if steps > positionBias.width {
             positionBias = Self.bias(config: config, table: positionBiasTable, width: steps)
         }
-        if steps > scores.count { scores = FloatBuffer(count: steps) }
+        attention.grow(to: steps)
     }
 
     /// Slot `targets[i]` continues from what slot `sources[i]` has seen so far (beam search keeps its best beams).
@@ -194,7 +197,8 @@ final class DecoderState {
         let perStep = Double(kvCache.bytesPerStepAndLayer(innerDim: c.innerDim, heads: c.numHeads))
         let caches = Double(c.numDecoderLayers) * perStep * (reorderable ? 2 : 1) * b * t
         let bias = Double(c.numHeads) * t
-        return caches + scratchBytes(config: c, capacity: capacity, gated: gated) + (bias + max(t, l)) * 4
+        let scoreRows = Double(DecodeAttention.lanes(capacity: capacity, heads: c.numHeads)) * max(t, l)
+        return caches + scratchBytes(config: c, capacity: capacity, gated: gated) + (bias + scoreRows) * 4
     }
 
     /// Bytes of a whole request: `batch` rows over `prompts` prompts of up to `encoderLength` tokens, their

@@ -21,12 +21,12 @@ final class SelfAttentionCache {
     /// Bytes held by every slot's storage and spare.
     private(set) var allocatedBytes = 0
 
-    /// f16 attention through F16C (see `KVRows.f16c`).
-    let f16c: Bool
+    /// The attention kernels' level (see `KVRows.kernels`).
+    let kernels: InstructionSet
 
-    init(format: KVCacheFormat, layers: Int, capacity: Int, inner: Int, heads: Int, maxSteps: Int, f16c: Bool) {
+    init(format: KVCacheFormat, layers: Int, capacity: Int, inner: Int, heads: Int, maxSteps: Int, kernels: InstructionSet) {
         self.format = format
-        self.f16c = f16c
+        self.kernels = kernels
         self.layers = layers
         self.capacity = capacity
         self.inner = inner
@@ -134,6 +134,6 @@ final class SelfAttentionCache {
         let s = steps[slot], base = storage[slot]!
         let scales = format == .int8 ? (base + (2 * layer + part) * s * heads * 4).assumingMemoryBound(to: Float.self) : nil
         return KVRows(format: format, data: base + dataOffset(steps: s) + (2 * layer + part) * s * inner * format.elementBytes,
-                      scales: scales, inner: inner, heads: heads, f16c: f16c)
+                      scales: scales, inner: inner, heads: heads, kernels: kernels)
     }
 }

@@ -98,11 +98,11 @@ extension T5Model {
     /// Feeds one token to each row of the step (`s.slots[0..<s.batch]`), each at its own position, and leaves the
     /// next-token logits in `s.logits` (`[batch, vocab]`, batch order). The caller has checked positions and token ids.
     func decoderStep(_ tokens: UnsafePointer<Int>, _ s: DecoderState) {
-        let c = config, d = c.dModel, inner = c.innerDim, dkv = c.dKV, batch = s.batch
+        let c = config, d = c.dModel, inner = c.innerDim, batch = s.batch
         let capacity = s.capacity
         let x = s.x.pointer, h = s.h.pointer, q = s.q.pointer, k = s.k.pointer, v = s.v.pointer
-        let ctx = s.ctx.pointer, scores = s.scores.pointer
-        let slots = s.slots, position = s.position, cache = s.cache, positionBias = s.positionBias
+        let ctx = s.ctx.pointer
+        let slots = s.slots, position = s.position, cache = s.cache, attention = s.attention
 
         embed(UnsafeBufferPointer(start: tokens, count: batch), into: x)
 
@@ -119,14 +119,10 @@ extension T5Model {
                 let rowK = cache.rows(slot, layer: l, part: 0), rowV = cache.rows(slot, layer: l, part: 1)
                 rowK.store(position: t, k + b * inner)
                 rowV.store(position: t, v + b * inner)
-                for head in 0..<c.numHeads {
-                    let qh = q + b * inner + head * dkv
-                    rowK.scores(head: head, count: t + 1, query: qh, into: scores)
-                    positionBias.add(head: head, query: t, keys: t + 1, to: scores)
-                    softmax(scores, count: t + 1)
-                    rowV.context(head: head, count: t + 1, weights: scores, into: ctx + b * inner + head * dkv)
-                }
+                attention.set(row: b, keys: rowK, values: rowV, count: t + 1, query: t)
             }
+            // Per row and head: ctx = softmax(K·q + position bias) · V over positions 0...t.
+            attend(attention, batch: batch, q: q, ctx: ctx, bias: s.positionBias)
             linear(ctx, rows: batch, a.o, out: d, in: inner, into: x, accumulate: true, rowIndependent: true)
 
             // Cross-attention over the real (unpadded) encoder positions; no position bias.
@@ -134,15 +130,11 @@ extension T5Model {
             rmsNorm(x, rows: batch, dim: d, weight: ca.layerNorm.pointer, eps: c.layerNormEpsilon, into: h)
             linear(h, rows: batch, ca.q, out: inner, in: d, into: q, rowIndependent: true)
             for b in 0..<batch {
-                let slot = slots[b], n = s.encoderLength[slot]
-                let crossK = s.crossK[l * capacity + slot], crossV = s.crossV[l * capacity + slot]
-                for head in 0..<c.numHeads {
-                    let qh = q + b * inner + head * dkv
-                    crossK.scores(head: head, count: n, query: qh, into: scores)
-                    softmax(scores, count: n)
-                    crossV.context(head: head, count: n, weights: scores, into: ctx + b * inner + head * dkv)
-                }
+                let slot = slots[b]
+                attention.set(row: b, keys: s.crossK[l * capacity + slot], values: s.crossV[l * capacity + slot],
+                              count: s.encoderLength[slot], query: 0)
             }
+            attend(attention, batch: batch, q: q, ctx: ctx, bias: nil)
             linear(ctx, rows: batch, ca.o, out: d, in: inner, into: x, accumulate: true, rowIndependent: true)
 
             feedForward(block.feedForward, rows: batch, x: x, h: h, ff: s.ff.pointer, gate: s.gate?.pointer, rowIndependent: true)

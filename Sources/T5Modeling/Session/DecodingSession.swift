@@ -73,7 +73,7 @@ public final class DecodingSession {
         scratchBytes = Int(DecoderState.scratchBytes(config: model.config, capacity: capacity, gated: model.isGated))
         state = DecoderState(config: model.config, capacity: capacity, maxSteps: maxSteps, encoderLength: encoderLength,
                              gated: model.isGated, positionBiasTable: model.weights.decoderPositionBias.pointer, kvCache: kvCache,
-                             f16c: model.runtime.instructionSet != .portable)
+                             kernels: model.runtime.instructionSet)
         prompt = Array(repeating: nil, count: capacity)
         logitsRow = Array(repeating: -1, count: capacity)
         free = Array((0..<capacity).reversed())

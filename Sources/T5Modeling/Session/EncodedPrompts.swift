@@ -26,8 +26,8 @@ public final class EncodedPrompts: @unchecked Sendable {
         lengths = p.lengths
         paddedLength = p.length
         format = model.kvCache
-        let f16c = model.runtime.instructionSet != .portable
-        let make = { [format] in KVStorage(format: format, positions: rows, inner: c.innerDim, heads: c.numHeads, f16c: f16c) }
+        let kernels = model.runtime.instructionSet
+        let make = { [format] in KVStorage(format: format, positions: rows, inner: c.innerDim, heads: c.numHeads, kernels: kernels) }
         crossK = (0..<c.numDecoderLayers).map { _ in make() }
         crossV = (0..<c.numDecoderLayers).map { _ in make() }
         let encoder = EncoderState(config: c, rows: rows, length: p.length, gated: model.isGated)
