@@ -66,11 +66,12 @@ static inline __attribute__((always_inline)) void L(tile_##FMT)(const T5KLinear 
     L(vf) acc[8][RB];                                                                                                   \
     for (int a = 0; a < OB; a++) for (int b = 0; b < RBN; b++) acc[a][b] = (L(vf))0;                                    \
     long k = 0;                                                                                                         \
-    /* Software prefetch of the next tile: int8/half rows are short (512 B for a 512-wide int8 layer), so the     */ \
-    /* hardware prefetcher, which trains per stream and stops at page ends, left most of them to demand misses;   */ \
-    /* f32 at batch 1 (eight 2 KB streams) was already at the bandwidth and only lost issue slots              */ \
-    /* (PERFORMANCE.md, "Narrow formats no slower than f32"). Prefetching changes no arithmetic.              */ \
-    const int prefetch = BYTES < 4 || OB < 8;                                                                           \
+    /* Software prefetch of the next tile, swept at the pace this one is read: int8/half rows are short (512 B     */ \
+    /* for a 512-wide int8 layer) and the hardware prefetcher, which trains per stream and stops at page ends,     */ \
+    /* left most of them to demand misses; f32 row-by-row tiles at several input rows gain a quarter from it.     */ \
+    /* An f32 row alone (batch 1) is one long sequential stream the hardware follows: prefetching only cost     */ \
+    /* issue slots (PERFORMANCE.md, "Narrow formats no slower than f32", "Weight rows as sequential streams").   */ \
+    const int prefetch = BYTES < 4 || (OB < 8 && OB * RBN > 1);                                                         \
     for (; k + W <= n; k += W) {                                                                                        \
         /* One tile ahead, swept at the pace this tile is read. */                                                     \
         if (prefetch)                                                                                                   \
@@ -92,13 +93,23 @@ static inline __attribute__((always_inline)) void L(tile_##FMT)(const T5KLinear 
         }                                                                                                               \
     }                                                                                                                   \
 }                                                                                                                       \
-/* Output columns begin..<end for every input row: one row reads eight weight rows side by side (eight independent */  \
-/* accumulators hide the FMA latency); more rows use 4 x RB tiles, the last RB-1 rows smaller ones. */                  \
+/* Output columns begin..<end for every input row. Weight rows are read one after another, as one sequential     */  \
+/* stream, wherever that pays: f32 and half-width rows at batch 1 (the next rows' FMA chains overlap out of     */  \
+/* order), f32 rows against RB input rows at a time otherwise. int8 at batch 1 reads eight rows side by side     */  \
+/* (a 512-byte row is too short to hide one FMA chain's latency), and narrow formats at several rows use 4 x RB */  \
+/* tiles, which widen each weight vector once per RB rows (PERFORMANCE.md, "Weight rows as sequential streams"). */  \
 static void L(rows_##FMT)(const T5KLinear *j, long begin, long end) {                                                   \
     const long rows = j->rows;                                                                                          \
     long o = begin;                                                                                                     \
     if (rows == 1) {                                                                                                    \
-        for (; o + 8 <= end; o += 8) L(tile_##FMT)(j, o, 0, 8, 1);                                                      \
+        if (BYTES >= 2) for (; o < end; o++) L(tile_##FMT)(j, o, 0, 1, 1);                                              \
+        else for (; o + 8 <= end; o += 8) L(tile_##FMT)(j, o, 0, 8, 1);                                                \
+    } else if (BYTES == 4) {                                                                                            \
+        for (; o < end; o++) {                                                                                          \
+            long r = 0;                                                                                                 \
+            for (; r + RB <= rows; r += RB) L(tile_##FMT)(j, o, r, 1, RB);                                              \
+            for (; r < rows; r++) L(tile_##FMT)(j, o, r, 1, 1);                                                         \
+        }                                                                                                               \
     } else {                                                                                                            \
         for (; o + 4 <= end; o += 4) {                                                                                  \
             long r = 0;                                                                                                 \

@@ -18,8 +18,8 @@ struct BenchCommand: ParsableCommand {
             Figures are medians over --reps runs after --warmup runs, with min and max.
             Roofline (unless --no-roofline): the machine is measured once per run (read bandwidth with the runtime's \
             threads, OpenBLAS sgemm on a large square product, the engine's kernels' best rate); decode is shown \
-            against weight bytes per step over that bandwidth or its FLOPs over the peak rate, whichever bound is \
-            tighter, the encoder against its linear layers' FLOPs at the sgemm rate, each with the fraction reached.
+            against the bytes a step reads (weights, and each row's attention caches) over that bandwidth or its \
+            FLOPs over the peak rate, whichever bound is tighter, the encoder against its linear layers' FLOPs at the sgemm rate, each with the fraction reached.
             """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -118,7 +118,7 @@ struct BenchCommand: ParsableCommand {
             for i in results.indices {
                 let r = results[i], b = r["batch"] as! Int, length = r["prompt_len"] as! Int
                 results[i]["roofline"] = rooflineFigures(
-                    model0, peaks, batch: b, tokens: b * length,
+                    model0, peaks, batch: b, promptLength: length,
                     encoderMs: median(r["encoder_ms"]), decodeTokS: median(r["decode_tok_s"]))
             }
         }
@@ -235,12 +235,17 @@ extension BenchCommand {
     }
 
     /// One configuration against its bounds: the encoder (as timed: stack plus cross-attention keys/values) against its
-    /// linear layers at the sgemm rate; decode against weight bytes per step over the bandwidth or FLOPs over the peak.
-    func rooflineFigures(_ model: T5Model, _ peaks: MachinePeaks, batch: Int, tokens: Int, encoderMs: Double,
+    /// linear layers at the sgemm rate; decode against the bytes a step reads (weights, and the rows' self- and
+    /// cross-attention caches) over the bandwidth, or its FLOPs over the peak.
+    func rooflineFigures(_ model: T5Model, _ peaks: MachinePeaks, batch: Int, promptLength: Int, encoderMs: Double,
                          decodeTokS: Double) -> [String: Any] {
-        let encoderFLOPs = Double(model.encoderLinearFLOPs(tokens: tokens))
+        let encoderFLOPs = Double(model.encoderLinearFLOPs(tokens: batch * promptLength))
         let encoderBound = Roofline.encoder(flops: encoderFLOPs, peaks: peaks)
-        let stepBytes = Double(model.decodeStepWeightBytes), stepFLOPs = Double(model.decodeStepFLOPsPerRow)
+        // The timed decode steps feed positions 1..<newTokens: their mean cache read per row.
+        let cacheBytes = Double((1..<newTokens).reduce(0) { $0 + model.decodeStepCacheBytes(position: $1, promptLength: promptLength) })
+            / Double(newTokens - 1) * Double(batch)
+        let weightBytes = Double(model.decodeStepWeightBytes), stepFLOPs = Double(model.decodeStepFLOPsPerRow)
+        let stepBytes = weightBytes + cacheBytes
         let step = Roofline.decodeStep(weightBytes: stepBytes, flopsPerRow: stepFLOPs, batch: batch, peaks: peaks)
         let stepsPerSecond = decodeTokS / Double(batch)
         return [
@@ -251,7 +256,9 @@ extension BenchCommand {
             "decode": [
                 "bound_tok_s": Roofline.decodeTokensPerSecond(step, batch: batch), "limit": step.limit.rawValue,
                 "fraction": step.fraction(measuredSeconds: 1 / stepsPerSecond),
-                "weight_bytes_per_s": stepsPerSecond * stepBytes,
+                "step_weight_bytes": weightBytes, "step_cache_bytes": cacheBytes,
+                "weight_bytes_per_s": stepsPerSecond * weightBytes,
+                "bytes_per_s": stepsPerSecond * stepBytes,
                 "bandwidth_fraction": stepsPerSecond * stepBytes / peaks.readBytesPerSecond,
                 "flops_per_s": decodeTokS * stepFLOPs,
                 "compute_fraction": decodeTokS * stepFLOPs / peaks.peakFlopsPerSecond,
@@ -265,7 +272,7 @@ extension BenchCommand {
             String(format: "roofline: read %.1f GB/s (%d threads, %@ buffer); sgemm %d³ %.1f GFLOP/s; engine kernels %.1f GFLOP/s",
                    peaks.readBytesPerSecond / 1e9, threads, format(bytes: peaks.bandwidthBufferBytes), peaks.sgemmSize,
                    peaks.sgemmFlopsPerSecond / 1e9, peaks.kernelFlopsPerSecond / 1e9),
-            String(format: "decode step: %@ of weights, %.1f MFLOP per row; encoder bound: linear layers (and cross-attention k/v) at the sgemm rate",
+            String(format: "decode step: %@ of weights (plus each row's attention caches), %.1f MFLOP per row; encoder bound: linear layers (and cross-attention k/v) at the sgemm rate",
                    format(bytes: stepBytes), Double(machine["decode_step_flops_per_row"] as! Int) / 1e6),
         ]
         if cache > 0 && stepBytes <= cache {

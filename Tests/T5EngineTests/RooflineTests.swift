@@ -65,5 +65,13 @@ import Testing
         // Encoder layers' q, k, v, o, wi_0, wi_1, wo, and each decoder layer's cross-attention k and v.
         let encodeWeights = layers * (4 * inner * d + 3 * ff * d) + layers * 2 * inner * d
         #expect(model.encoderLinearFLOPs(tokens: 10) == 2 * 10 * encodeWeights)
+        // A step at position 5 over a 7-token prompt reads 6 self and 7 cross positions of keys and values per layer.
+        #expect(model.decodeStepCacheBytes(position: 5, promptLength: 7) == layers * (6 + 7) * 2 * inner * 4)
+    }
+
+    @Test func int8CacheBytesCountTheirScales() throws {
+        let model = try T5Model(directory: Fixtures.modelDirectory("v11-gated"), kvCache: .int8)
+        // 4 heads: each position of each layer holds 2 x 64 int8 values and 2 x 4 f32 scales.
+        #expect(model.decodeStepCacheBytes(position: 0, promptLength: 3) == 2 * (1 + 3) * (2 * 64 + 2 * 4 * 4))
     }
 }

@@ -28,6 +28,15 @@ extension T5Model {
     /// Weight bytes one decode step reads (as stored: int8 with its scales, half or full width), whatever the batch.
     public var decodeStepWeightBytes: Int { decodeStepMatrices.reduce(0) { $0 + $1.storedBytes } }
 
+    /// Cache bytes one decode step's attention reads for one row at `position` (the token fed): its self-attention
+    /// keys and values for positions `0...position` and its prompt's `promptLength` cross-attention keys and values,
+    /// in every decoder layer, in the model's cache format. At batch 8 and flan-t5-small sizes this is a sixth of the
+    /// weight bytes, so the decode bound counts it (PERFORMANCE.md, "Decode attention on the pool, in C").
+    public func decodeStepCacheBytes(position: Int, promptLength: Int) -> Int {
+        let perPosition = kvCache.bytesPerStepAndLayer(innerDim: config.innerDim, heads: config.numHeads)
+        return config.numDecoderLayers * (position + 1 + promptLength) * perPosition
+    }
+
     /// Floating-point operations of one decode step's linear layers for one row (a multiply-add counts two); attention
     /// over the caches is left out (under 2 % at flan-t5 sizes and 128 steps).
     public var decodeStepFLOPsPerRow: Int { decodeStepMatrices.reduce(0) { $0 + 2 * $1.outFeatures * $1.inFeatures } }
