@@ -50,7 +50,7 @@ batch == single checks, EOS counts of the beam cases).
 
 A large check that is NOT committed:
 
-    .venv-fixtures/bin/python Scripts/make_fixtures.py --large OUTDIR
+    .venv-fixtures/bin/python Scripts/make_fixtures.py --large OUTDIR [--large-model flan-t5-base]
 
 builds random-weight models with the exact google/flan-t5-small and
 google/flan-t5-base configs, saves them as OUTDIR/flan-t5-small and
@@ -1268,9 +1268,11 @@ LARGE_LENGTHS = [8, 16, 24, 40, 56, 72, 96, 120]
 LARGE_MAX_NEW = 128
 
 
-def make_large(outdir):
+def make_large(outdir, names=None):
     os.makedirs(outdir, exist_ok=True)
     for name, spec in LARGE.items():
+        if names and name not in names:
+            continue
         cfg = spec["cfg"]()
         model = build_model(cfg, spec["seed"], spec["eos_nudge"])
         rng = np.random.RandomState(spec["seed"] + 100)
@@ -1289,6 +1291,8 @@ def make_large(outdir):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--large", metavar="OUTDIR", help="build the flan-t5-small/base sized check into OUTDIR")
+    ap.add_argument("--large-model", action="append", choices=sorted(LARGE),
+                    help="with --large: build only this one (repeatable; default: all)")
     ap.add_argument("--generate-only", action="store_true",
                     help="only rewrite reference/<name>.generate.json from the saved models")
     ap.add_argument("--processors-only", action="store_true",
@@ -1310,7 +1314,7 @@ def main():
     print(f"torch {torch.__version__}, transformers {transformers.__version__}, "
           f"safetensors {safetensors.__version__}, numpy {np.__version__}")
     if args.large:
-        make_large(args.large)
+        make_large(args.large, args.large_model)
     elif args.generate_only:
         make_generate()
     elif args.text_only:

@@ -1,6 +1,7 @@
 // The forward pass against transformers: encoder outputs, logits of the first steps, greedy ids, batches.
 import Foundation
 import Testing
+@testable import T5Modeling
 @testable import T5Engine
 
 /// Relative tolerance on logits and encoder outputs: max |ours - theirs| <= 1e-4 * max |theirs|.
@@ -64,6 +65,31 @@ let parityCases: [(model: String, reference: String)] = [
             for (row, expected) in step0.enumerated() {
                 let (err, scale) = maxAbsError(session.logits(row: row), expected)
                 #expect(err <= relativeTolerance * scale, "\(name) batch row \(row): step-0 logits max abs err \(err)")
+            }
+        }
+    }
+
+    /// Enough copies of every prompt that the encoder runs them in several groups (`PromptBatch.encoderGroupRows`),
+    /// with a group boundary inside the copies: every row still equals its prompt's transformers greedy ids, and its
+    /// encoder output equals the prompt encoded alone.
+    @Test(arguments: ["v11-gated", "t5-relu-tied"])
+    func promptsEncodedInGroupsMatchTransformers(_ name: String) throws {
+        let model = try Fixtures.model(name), ref = try Fixtures.reference(name)
+        let padded = try #require(ref.prompts.map(\.count).max())
+        let copies = PromptBatch.encoderGroupRows / (ref.prompts.count * padded) + 2
+        let prompts = Array(Array(repeating: ref.prompts, count: copies).joined())
+        let groups = PromptBatch(prompts, padId: model.config.padTokenId).encoderGroups
+        #expect(groups.count >= 2 && groups.dropLast().allSatisfy { $0.count * padded <= PromptBatch.encoderGroupRows })
+        let ours = try model.generateGreedy(prompts: prompts, maxNewTokens: ref.maxNewTokens)
+        for (row, ids) in ours.enumerated() {
+            #expect(ids == ref.single[row % ref.prompts.count].greedyIds, "\(name) row \(row) of \(prompts.count)")
+        }
+        let batched = try model.encode(prompts: prompts).hiddenStates
+        for (i, prompt) in ref.prompts.enumerated() {
+            let alone = try model.encode(prompts: [prompt]).hiddenStates[0]
+            for row in [i, prompts.count - ref.prompts.count + i] {
+                let (err, scale) = maxAbsError(batched[row], alone)
+                #expect(err <= relativeTolerance * scale, "\(name) prompt \(i), batch row \(row): encoder err \(err)")
             }
         }
     }

@@ -21,14 +21,16 @@ extension T5Model {
     public func encode(prompts: [[Int]]) throws -> EncoderOutput {
         try validate(prompts: prompts)
         let p = PromptBatch(prompts, padId: config.padTokenId)
-        let rows = p.batch * p.length
-        let bytes = EncoderState.bytes(config: config, rows: rows, length: p.length, gated: isGated)
+        let bytes = EncoderState.bytes(config: config, rows: p.encoderGroupRows, length: p.length, gated: isGated)
         try requireMemory(bytes, for: "encoding \(p.batch) prompt(s) of up to \(p.length) tokens")
-        let s = EncoderState(config: config, rows: rows, length: p.length, gated: isGated)
-        runEncoder(p, s)
+        let s = EncoderState(config: config, rows: p.encoderGroupRows, length: p.length, gated: isGated)
         let d = config.dModel
-        let states = (0..<p.batch).map { b in
-            Array(UnsafeBufferPointer(start: s.x.pointer + b * p.length * d, count: p.lengths[b] * d))
+        var states: [[Float]] = []
+        for group in p.encoderGroups {
+            runEncoder(p.slice(group), s)
+            for (i, b) in group.enumerated() {
+                states.append(Array(UnsafeBufferPointer(start: s.x.pointer + i * p.length * d, count: p.lengths[b] * d)))
+            }
         }
         return EncoderOutput(dModel: d, hiddenStates: states)
     }

@@ -17,6 +17,35 @@ struct PromptBatch {
         for (b, p) in prompts.enumerated() { for (i, t) in p.enumerated() { ids[b * length + i] = t } }
         self.ids = ids
     }
+
+    private init(batch: Int, length: Int, ids: [Int], lengths: [Int]) {
+        self.batch = batch
+        self.length = length
+        self.ids = ids
+        self.lengths = lengths
+    }
+
+    /// Rows the encoder runs over at once: the prompts go through it in groups of at most this many padded rows
+    /// (at least one prompt), so its scratch stays small however many prompts a request has, while each product
+    /// still has hundreds of rows (PERFORMANCE.md, "Encoder in groups of prompts").
+    static let encoderGroupRows = 1024
+
+    /// Prompts per encoder group (see `encoderGroupRows`).
+    var promptsPerEncoderGroup: Int { max(1, min(batch, Self.encoderGroupRows / max(1, length))) }
+
+    /// Padded rows of the largest encoder group: what the encoder's scratch is sized for.
+    var encoderGroupRows: Int { promptsPerEncoderGroup * length }
+
+    /// Prompts `range`, as a batch padded to this batch's length (their rows line up with this batch's).
+    func slice(_ range: Range<Int>) -> PromptBatch {
+        PromptBatch(batch: range.count, length: length, ids: Array(ids[(range.lowerBound * length)..<(range.upperBound * length)]),
+                    lengths: Array(lengths[range]))
+    }
+
+    /// The encoder's groups, in order.
+    var encoderGroups: [Range<Int>] {
+        stride(from: 0, to: batch, by: promptsPerEncoderGroup).map { $0..<min(batch, $0 + promptsPerEncoderGroup) }
+    }
 }
 
 /// Scratch for the encoder stack over `rows = batch * length` positions.

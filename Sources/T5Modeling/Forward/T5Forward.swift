@@ -84,12 +84,13 @@ extension T5Model {
     }
 
     /// Projects the encoder output to every decoder block's cross-attention keys and values, once per prompt.
-    func computeCrossAttentionCache(encoderOutput: UnsafePointer<Float>, rows: Int, keys: [FloatBuffer], values: [FloatBuffer]) {
+    func computeCrossAttentionCache(encoderOutput: UnsafePointer<Float>, rows: Int, keys: [UnsafeMutablePointer<Float>],
+                                    values: [UnsafeMutablePointer<Float>]) {
         let d = config.dModel, inner = config.innerDim
         for (l, block) in weights.decoder.enumerated() {
             let a = block.crossAttention
-            linear(encoderOutput, rows: rows, a.k, out: inner, in: d, into: keys[l].pointer)
-            linear(encoderOutput, rows: rows, a.v, out: inner, in: d, into: values[l].pointer)
+            linear(encoderOutput, rows: rows, a.k, out: inner, in: d, into: keys[l])
+            linear(encoderOutput, rows: rows, a.v, out: inner, in: d, into: values[l])
         }
     }
 

@@ -262,7 +262,7 @@ extension T5Model {
                                       kvCache: KVCacheFormat? = nil) throws {
         let p = PromptBatch(prompts, padId: config.padTokenId)
         let (batch, overflow) = p.batch.multipliedReportingOverflow(by: rowsPerPrompt)
-        let bytes = EncoderState.bytes(config: config, rows: p.batch * p.length, length: p.length, gated: isGated)
+        let bytes = EncoderState.bytes(config: config, rows: p.encoderGroupRows, length: p.length, gated: isGated)
             + DecoderState.bytes(config: config, batch: overflow ? Int.max : batch, prompts: p.batch, maxSteps: maxSteps,
                                  encoderLength: p.length, gated: isGated, reorderable: reorderable,
                                  kvCache: kvCache ?? self.kvCache, crossKVCache: self.kvCache)

@@ -18,8 +18,8 @@ public final class EncodedPrompts: @unchecked Sendable {
 
     public var count: Int { lengths.count }
 
-    /// Runs the encoder over `p` and projects its output to every decoder layer's keys and values.
-    /// The encoder scratch lives only as long as this call.
+    /// Runs the encoder over `p`, a group of prompts at a time, and projects its output to every decoder layer's keys
+    /// and values. The encoder scratch (sized for one group) lives only as long as this call.
     init(model: T5Model, _ p: PromptBatch) {
         let c = model.config, rows = p.batch * p.length
         self.model = model
@@ -30,18 +30,22 @@ public final class EncodedPrompts: @unchecked Sendable {
         let make = { [format] in KVStorage(format: format, positions: rows, inner: c.innerDim, heads: c.numHeads, kernels: kernels) }
         crossK = (0..<c.numDecoderLayers).map { _ in make() }
         crossV = (0..<c.numDecoderLayers).map { _ in make() }
-        let encoder = EncoderState(config: c, rows: rows, length: p.length, gated: model.isGated)
-        model.runEncoder(p, encoder)
-        if format == .f32 {
-            model.computeCrossAttentionCache(encoderOutput: encoder.x.pointer, rows: rows, keys: crossK.map { $0.floats! },
-                                             values: crossV.map { $0.floats! })
-        } else {
-            // One layer at a time through f32 scratch (the encoder's q/k/v buffer, no longer needed), then narrowed.
-            let scratch = encoder.qkv.pointer
-            for (l, block) in model.weights.decoder.enumerated() {
-                for (weight, cache) in [(block.crossAttention.k, crossK[l]), (block.crossAttention.v, crossV[l])] {
-                    model.linear(encoder.x.pointer, rows: rows, weight, out: c.innerDim, in: c.dModel, into: scratch)
-                    for r in 0..<rows { cache.rows.store(position: r, scratch + r * c.innerDim) }
+        let encoder = EncoderState(config: c, rows: p.encoderGroupRows, length: p.length, gated: model.isGated)
+        for group in p.encoderGroups {
+            let first = group.lowerBound * p.length, groupRows = group.count * p.length
+            model.runEncoder(p.slice(group), encoder)
+            if format == .f32 {
+                model.computeCrossAttentionCache(encoderOutput: encoder.x.pointer, rows: groupRows,
+                                                 keys: crossK.map { $0.floats!.pointer + first * c.innerDim },
+                                                 values: crossV.map { $0.floats!.pointer + first * c.innerDim })
+            } else {
+                // One layer at a time through f32 scratch (the encoder's q/k/v buffer, no longer needed), then narrowed.
+                let scratch = encoder.qkv.pointer
+                for (l, block) in model.weights.decoder.enumerated() {
+                    for (weight, cache) in [(block.crossAttention.k, crossK[l]), (block.crossAttention.v, crossV[l])] {
+                        model.linear(encoder.x.pointer, rows: groupRows, weight, out: c.innerDim, in: c.dModel, into: scratch)
+                        for r in 0..<groupRows { cache.rows.store(position: first + r, scratch + r * c.innerDim) }
+                    }
                 }
             }
         }
@@ -65,7 +69,7 @@ extension T5Model {
     public func encodeForDecoding(prompts: [[Int]]) throws -> EncodedPrompts {
         try validate(prompts: prompts)
         let p = PromptBatch(prompts, padId: config.padTokenId)
-        let bytes = EncoderState.bytes(config: config, rows: p.batch * p.length, length: p.length, gated: isGated)
+        let bytes = EncoderState.bytes(config: config, rows: p.encoderGroupRows, length: p.length, gated: isGated)
             + EncodedPrompts.bytes(config: config, prompts: p.batch, length: p.length, format: kvCache)
         try requireMemory(bytes, for: "\(p.batch) prompt(s) of up to \(p.length) tokens")
         return EncodedPrompts(model: self, p)
