@@ -6,7 +6,13 @@
 #define DEFINE_ATTENTION(SUFFIX, W)                                                                                    \
 typedef float vf_##SUFFIX __attribute__((ext_vector_type(W)));                                                         \
 static inline vf_##SUFFIX load_##SUFFIX(const float *p) { vf_##SUFFIX v; __builtin_memcpy(&v, p, sizeof v); return v; } \
-static inline float sum_##SUFFIX(vf_##SUFFIX v) { float s = 0; for (int l = 0; l < W; l++) s += v[l]; return s; }      \
+/* Lanes summed by halving (log2 W dependent adds; a lane-by-lane loop made each key wait on W of them). */         \
+static inline float sum_##SUFFIX(vf_##SUFFIX v) {                                                                      \
+    float lanes[W]; __builtin_memcpy(lanes, &v, sizeof v);                                                             \
+    for (int width = W / 2; width >= 1; width /= 2)                                                                    \
+        for (int l = 0; l < width; l++) lanes[l] += lanes[l + width];                                                  \
+    return lanes[0];                                                                                                   \
+}                                                                                                                      \
 static void matvec_##SUFFIX(const float *a, long lda, long m, long n, const float *x, float *y) {                      \
     long i = 0;                                                                                                        \
     /* Four keys at a time: four independent accumulators hide the FMA latency. */                                    \
