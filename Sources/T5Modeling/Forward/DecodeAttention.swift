@@ -76,6 +76,12 @@ extension T5Model {
     func attend(_ a: DecodeAttention, batch: Int, q: UnsafeMutablePointer<Float>, ctx: UnsafeMutablePointer<Float>,
                 bias: PositionBiasTable?) {
         if let bias {
+            // Row b reads the table at key-minus-query offsets -queries[b] ... counts[b] - 1 - queries[b] (the session
+            // grows the table with the caches; this guards the unchecked reads below).
+            for b in 0..<batch {
+                precondition(-a.queries[b] >= bias.minOffset && a.counts[b] - 1 - a.queries[b] < bias.minOffset + bias.width,
+                             "offsets outside the bias table")
+            }
             bias.withOffsets(head: 0) { p0 in
                 dispatchAttention(a, batch: batch, q: q, ctx: ctx, bias: p0 + bias.minOffset, biasWidth: bias.width,
                                   minOffset: bias.minOffset)
@@ -92,6 +98,7 @@ extension T5Model {
         let pairs = batch * a.heads
         var longest = 0
         for b in 0..<batch { longest = max(longest, a.counts[b]) }
+        precondition(longest <= a.width, "score rows narrower than the positions attended")
         // Small steps (batch 1, short caches) stay on this thread: a pool wake-up costs more than their arithmetic.
         let chunk = pairs * longest * config.dKV < 1 << 15 ? pairs : (pairs + a.lanes - 1) / a.lanes
         var job = AttentionJob(
