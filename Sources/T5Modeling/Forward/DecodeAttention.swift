@@ -24,14 +24,10 @@ final class DecodeAttention {
         lanes = Self.lanes(capacity: capacity, heads: heads)
         self.width = max(1, width)
         scores = FloatBuffer(count: lanes * self.width)
-        keys = .allocate(capacity: capacity)
-        keys.initialize(repeating: placeholder, count: capacity)
-        values = .allocate(capacity: capacity)
-        values.initialize(repeating: placeholder, count: capacity)
-        counts = .allocate(capacity: capacity)
-        counts.initialize(repeating: 0, count: capacity)
-        queries = .allocate(capacity: capacity)
-        queries.initialize(repeating: 0, count: capacity)
+        keys = .filled(with: placeholder, count: capacity)
+        values = .filled(with: placeholder, count: capacity)
+        counts = .filled(with: 0, count: capacity)
+        queries = .filled(with: 0, count: capacity)
     }
 
     deinit {

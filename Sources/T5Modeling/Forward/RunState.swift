@@ -127,19 +127,14 @@ final class DecoderState {
         gate = gated ? FloatBuffer(count: capacity * c.dFF) : nil
         logits = FloatBuffer(count: capacity * c.vocabSize)
         positionBias = Self.bias(config: c, table: positionBiasTable, width: 1)
-        position = .allocate(capacity: capacity)
-        position.initialize(repeating: 0, count: capacity)
-        self.encoderLength = .allocate(capacity: capacity)
-        self.encoderLength.initialize(repeating: 0, count: capacity)
+        position = .filled(with: 0, count: capacity)
+        self.encoderLength = .filled(with: 0, count: capacity)
         // Placeholders until a row joins; never read for a slot without a row.
         let none = KVRows(format: .f32, data: UnsafeMutableRawPointer(x.pointer), scales: nil, inner: c.innerDim, heads: c.numHeads)
         attention = DecodeAttention(capacity: capacity, heads: c.numHeads, width: encoderLength, placeholder: none)
-        crossK = .allocate(capacity: layers * capacity)
-        crossK.initialize(repeating: none, count: layers * capacity)
-        crossV = .allocate(capacity: layers * capacity)
-        crossV.initialize(repeating: none, count: layers * capacity)
-        slots = .allocate(capacity: capacity)
-        slots.initialize(repeating: 0, count: capacity)
+        crossK = .filled(with: none, count: layers * capacity)
+        crossV = .filled(with: none, count: layers * capacity)
+        slots = .filled(with: 0, count: capacity)
     }
 
     deinit {

@@ -2,6 +2,7 @@
 // then doubling, never past the session's maxSteps): a request pays for the tokens it decodes, not for maxNewTokens.
 // Growth is the only allocation after a row's first step; the step itself reads and writes preallocated memory.
 import T5Kernels
+import T5Tensor
 
 /// Per slot, one allocation of `steps[slot]` positions for every layer:
 /// `[layers, 2 (keys, values), steps, heads]` f32 scales (int8 only), then `[layers, 2, steps, inner]` elements.
@@ -32,12 +33,9 @@ final class SelfAttentionCache {
         self.inner = inner
         self.heads = heads
         self.maxSteps = maxSteps
-        storage = .allocate(capacity: capacity)
-        storage.initialize(repeating: nil, count: capacity)
-        spare = .allocate(capacity: capacity)
-        spare.initialize(repeating: nil, count: capacity)
-        steps = .allocate(capacity: capacity)
-        steps.initialize(repeating: 0, count: capacity)
+        storage = .filled(with: nil, count: capacity)
+        spare = .filled(with: nil, count: capacity)
+        steps = .filled(with: 0, count: capacity)
     }
 
     deinit {
