@@ -4,6 +4,7 @@
 
 #if defined(__x86_64__) && defined(__clang__)
 #include <cpuid.h>
+#include <immintrin.h>
 
 int t5k_cpu_level(void) {
     unsigned a, b, c, d;
@@ -39,6 +40,8 @@ int t5k_cpu_level(void) {
 #define W 16
 #define RB 4
 #include "linear_kernel.h"
+#include "rows_kernel.h"
+#include "gemm_kernel.h"
 #undef KNAME
 #undef WNAME
 #undef W
@@ -52,5 +55,10 @@ int t5k_linear_avx2(const T5KLinear *job, long begin, long end) { (void)job; (vo
 int t5k_linear_avx512(const T5KLinear *job, long begin, long end) { (void)job; (void)begin; (void)end; return 0; }
 int t5k_widen_avx2(const T5KLinear *job, long begin, long end, float *dst) { (void)job; (void)begin; (void)end; (void)dst; return 0; }
 int t5k_widen_avx512(const T5KLinear *job, long begin, long end, float *dst) { (void)job; (void)begin; (void)end; (void)dst; return 0; }
+int t5k_gemm_avx512(const T5KLinear *job, long begin, long end) { (void)job; (void)begin; (void)end; return 0; }
+int t5k_pack_keys_avx512(const float *k, long ld, long n, long dkv, float *dst) { (void)k; (void)ld; (void)n; (void)dkv; (void)dst; return 0; }
+int t5k_encoder_attention_avx512(const T5KAttentionHead *head, long begin, long end) { (void)head; (void)begin; (void)end; return 0; }
+int t5k_rms_norm_avx512(const float *x, long dim, const float *weight, float eps, float *y, long begin, long end) { (void)x; (void)dim; (void)weight; (void)eps; (void)y; (void)begin; (void)end; return 0; }
+int t5k_gated_avx512(float *pair, long width, int activation, long begin, long end) { (void)pair; (void)width; (void)activation; (void)begin; (void)end; return 0; }
 
 #endif

@@ -1,4 +1,5 @@
 // Feed-forward activations, applied in place, and the gate product of gated variants.
+import CT5Kernels
 import Foundation
 
 /// The feed-forward activation, from `feed_forward_proj` (`"relu"`, `"gated-gelu"`, …).
@@ -47,6 +48,38 @@ package func gatedActivate(_ pair: UnsafeMutablePointer<Float>, rows: Int, width
         gatedRows(pair, rows: rows, width: width) { v in v * sigmoid16(c * (v + 0.044715 * v * v * v)) }
     case .silu: gatedRows(pair, rows: rows, width: width) { v in v * sigmoid16(v) }
     }
+}
+
+private struct GatedJob {
+    let pair: UnsafeMutablePointer<Float>
+    let width: Int
+    let activation: Int32
+}
+
+/// The encoder's gated pass: on AVX-512 machines split across `pool`, each row's result left in place in the first
+/// half of its row; elsewhere `gatedActivate` above, rows packed `width` apart. Returns where the result rows are:
+/// the floats between consecutive ones (`2 * width` or `width`), for the `wo` product to read.
+package func gatedActivate(
+    _ pair: UnsafeMutablePointer<Float>, rows: Int, width: Int, _ activation: T5Activation, pool: WorkerPool
+) -> Int {
+    let code: Int32? = switch activation {
+    case .relu: Int32(T5K_ACT_RELU)
+    case .geluTanh: Int32(T5K_ACT_GELU_TANH)
+    case .silu: Int32(T5K_ACT_SILU)
+    case .gelu: nil
+    }
+    guard pool.instructionSet == .avx512, let code else {
+        gatedActivate(pair, rows: rows, width: width, activation)
+        return width
+    }
+    var job = GatedJob(pair: pair, width: width, activation: code)
+    withUnsafePointer(to: &job) { p in
+        pool.parallelFor(count: rows, chunk: 8, context: UnsafeRawPointer(p)) { context, begin, end in
+            let j = context.assumingMemoryBound(to: GatedJob.self).pointee
+            _ = t5k_gated_avx512(j.pair, j.width, j.activation, begin, end)
+        }
+    }
+    return 2 * width
 }
 
 @inline(__always)

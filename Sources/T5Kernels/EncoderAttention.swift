@@ -34,6 +34,30 @@ private struct HeadJob {
     let level: InstructionSet
 }
 
+/// Floats of key panels `encoderAttentionPacked` needs for `n` positions of `dkv` dimensions.
+package func packedKeyFloats(n: Int, dkv: Int) -> Int { (n + 31) / 32 * 32 * dkv }
+
+/// Whether `encoderAttentionPacked` runs on `pool` (AVX-512 machines).
+package func packedAttentionOnPool(_ pool: WorkerPool) -> Bool { pool.instructionSet == .avx512 }
+
+/// One head on AVX-512 machines: its keys packed once into `keyPanels` (`packedKeyFloats` floats) on this thread, then
+/// query rows split across the pool, each chunk running scores, bias + softmax and P·V in one C call with the
+/// packed-panel products, V read in place (PERFORMANCE.md, "Encoder products on the pool").
+package func encoderAttentionPacked(
+    q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ld: Int,
+    ctx: UnsafeMutablePointer<Float>, ldc: Int, scores: UnsafeMutablePointer<Float>,
+    keyPanels: UnsafeMutablePointer<Float>, biasRow0: UnsafePointer<Float>, n: Int, dkv: Int, pool: WorkerPool
+) {
+    _ = t5k_pack_keys_avx512(k, ld, n, dkv, keyPanels)
+    var head = T5KAttentionHead(q: q, v: v, ld: ld, keyPanels: keyPanels, ctx: ctx, ldc: ldc, scores: scores,
+                                biasRow0: biasRow0, n: n, dkv: dkv)
+    withUnsafePointer(to: &head) { p in
+        pool.parallelFor(count: n, chunk: 16, context: UnsafeRawPointer(p)) { context, begin, end in
+            _ = t5k_encoder_attention_avx512(context.assumingMemoryBound(to: T5KAttentionHead.self), begin, end)
+        }
+    }
+}
+
 /// Whether `encoderAttention` runs on `pool` (the C kernels); otherwise callers use sgemm per head.
 package func encoderAttentionOnPool(_ pool: WorkerPool) -> Bool { pool.instructionSet != .portable }
 

@@ -1,7 +1,8 @@
 // Every linear layer's product: f32 weights, or weights stored narrower and widened on the fly (int8, symmetric with one
 // f32 scale per output row; bf16; f16), always with f32 activations and f32 accumulation.
 // Up to `poolMaxRows` (decode steps, short prompts): hand-written SIMD kernels over the worker pool, each weight read from
-// memory once per call. More rows (long prompts, big batches): sgemm, on panels of widened weights if not f32.
+// memory once per call. More rows (long prompts, big batches): on AVX-512 machines the packed-panel kernel on the pool
+// (`gemmMinRows`), elsewhere sgemm, on panels of widened weights if not f32.
 // OpenBLAS's sgemm repacks the whole weight matrix on every call: at 8 rows that cost more than the product itself
 // (PERFORMANCE.md, "Decode steps never call BLAS").
 import CBLAS
@@ -12,6 +13,8 @@ import T5Tensor
 private struct PackedJob {
     let x: UnsafePointer<Float>
     let rows: Int
+    /// Floats between consecutive rows of `x`.
+    let ldx: Int
     let w: PackedMatrix
     let y: UnsafeMutablePointer<Float>
     let accumulate: Bool
@@ -30,28 +33,34 @@ package func poolMaxRows(_ format: PackedFormat, _ level: InstructionSet) -> Int
     format == .f32 ? 16 : level == .portable ? 128 : 256
 }
 
-/// `y[rows, out] = x[rows, in] · wᵀ (+ y when accumulate)`.
+/// `y[rows, out] = x[rows, in] · wᵀ (+ y when accumulate)`, rows of `x` `ldx` floats apart (default `in`).
 /// `rowIndependent` (decode steps): each row's result must not depend on how many rows share the call, so the product
 /// stays on the pool kernels (whose per-row arithmetic is fixed) whatever `rows` is, never going to sgemm.
 package func packedLinear(
-    _ x: UnsafePointer<Float>, rows: Int, _ w: PackedMatrix, into y: UnsafeMutablePointer<Float>,
+    _ x: UnsafePointer<Float>, rows: Int, ldx: Int? = nil, _ w: PackedMatrix, into y: UnsafeMutablePointer<Float>,
     accumulate: Bool, pool: WorkerPool, rowIndependent: Bool = false
 ) {
+    let ldx = ldx ?? w.inFeatures
+    precondition(ldx >= w.inFeatures, "packedLinear: input rows overlap")
+    if !rowIndependent && pool.instructionSet == .avx512 && rows >= gemmMinRows(w.format) {
+        gemmOnPool(x, rows: rows, ldx: ldx, w, into: y, accumulate: accumulate, pool: pool)
+        return
+    }
     if rows > poolMaxRows(w.format, pool.instructionSet) && !(rowIndependent && pool.instructionSet != .portable) {
         switch w.format {
         case .f32:
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(w.outFeatures), Int32(w.inFeatures),
-                        1, x, Int32(w.inFeatures), w.values.assumingMemoryBound(to: Float.self), Int32(w.inFeatures),
+                        1, x, Int32(ldx), w.values.assumingMemoryBound(to: Float.self), Int32(w.inFeatures),
                         accumulate ? 1 : 0, y, Int32(w.outFeatures))
         case .int8, .bf16, .f16:
-            packedLinearBySgemm(x, rows: rows, w, into: y, accumulate: accumulate, level: pool.instructionSet)
+            packedLinearBySgemm(x, rows: rows, ldx: ldx, w, into: y, accumulate: accumulate, level: pool.instructionSet)
         }
         return
     }
     let c = T5KLinear(x: x, w: w.values, scales: w.scales, y: y, rows: rows, in: w.inFeatures, out: w.outFeatures,
                       format: w.format.kernelCode, accumulate: accumulate ? 1 : 0,
-                      ldx: w.inFeatures, ldw: w.inFeatures, ldy: w.outFeatures)
-    var job = PackedJob(x: x, rows: rows, w: w, y: y, accumulate: accumulate, c: c, level: pool.instructionSet)
+                      ldx: ldx, ldw: w.inFeatures, ldy: w.outFeatures)
+    var job = PackedJob(x: x, rows: rows, ldx: ldx, w: w, y: y, accumulate: accumulate, c: c, level: pool.instructionSet)
     // About 8 chunks per thread: enough to balance a preempted thread, few enough to keep claims cheap; a multiple
     // of 8 so that the C kernels' batch-1 tiles (eight weight rows) cover every chunk.
     let chunk = (max(16, w.outFeatures / (pool.threadCount * 8)) + 7) & ~7
@@ -100,7 +109,7 @@ private func packedRows<E: PackedElements>(_: E.Type, _ job: PackedJob, _ begin:
             let s = job.w.scales.map { UnsafeRawPointer($0 + o).loadUnaligned(as: SIMD4<Float>.self) } ?? SIMD4(repeating: 1)
             var r = 0
             while r + 4 <= job.rows {
-                let (d0, d1, d2, d3) = dot4x4(E.self, w, rowBytes, job.x + r * n, n)
+                let (d0, d1, d2, d3) = dot4x4(E.self, w, rowBytes, job.x + r * job.ldx, n)
                 store4(job.y + r * out + o, d0 * s, job.accumulate)
                 store4(job.y + (r + 1) * out + o, d1 * s, job.accumulate)
                 store4(job.y + (r + 2) * out + o, d2 * s, job.accumulate)
@@ -108,8 +117,8 @@ private func packedRows<E: PackedElements>(_: E.Type, _ job: PackedJob, _ begin:
                 r += 4
             }
             while r < job.rows {
-                let d = SIMD4(packedDot(E.self, w, job.x + r * n, n), packedDot(E.self, w + rowBytes, job.x + r * n, n),
-                              packedDot(E.self, w + 2 * rowBytes, job.x + r * n, n), packedDot(E.self, w + 3 * rowBytes, job.x + r * n, n))
+                let d = SIMD4(packedDot(E.self, w, job.x + r * job.ldx, n), packedDot(E.self, w + rowBytes, job.x + r * job.ldx, n),
+                              packedDot(E.self, w + 2 * rowBytes, job.x + r * job.ldx, n), packedDot(E.self, w + 3 * rowBytes, job.x + r * job.ldx, n))
                 store4(job.y + r * out + o, d * s, job.accumulate)
                 r += 1
             }
@@ -122,12 +131,12 @@ private func packedRows<E: PackedElements>(_: E.Type, _ job: PackedJob, _ begin:
         let s = job.w.scale(o)
         var r = 0
         while r + 4 <= job.rows {
-            let d = dot4(E.self, wRow, job.x + r * n, n)
+            let d = dot4(E.self, wRow, job.x + r * job.ldx, n)
             for i in 0..<4 { store(job.y + (r + i) * out + o, s * d[i], job.accumulate) }
             r += 4
         }
         while r < job.rows {
-            store(job.y + r * out + o, s * packedDot(E.self, wRow, job.x + r * n, n), job.accumulate)
+            store(job.y + r * out + o, s * packedDot(E.self, wRow, job.x + r * job.ldx, n), job.accumulate)
             r += 1
         }
         o += 1
@@ -224,11 +233,37 @@ private func dot4<E: PackedElements>(_: E.Type, _ w: UnsafeRawPointer, _ x: Unsa
     return d
 }
 
+/// Rows from which AVX-512 machines run a product through `t5k_gemm_avx512` on the pool instead of the tile kernels
+/// or sgemm (unless the rows must stay independent). Single-thread rates on 1024x512 weights: f32 tiles ~44 GFLOP/s at
+/// any row count, the gemm 78 at 16 rows and 110 from 256; int8/bf16 tiles ~100, the gemm ahead from 48 rows
+/// (PERFORMANCE.md, "Encoder products on the pool").
+@inline(__always)
+package func gemmMinRows(_ format: PackedFormat) -> Int {
+    format == .f32 ? poolMaxRows(.f32, .avx512) + 1 : 48
+}
+
+/// `y = x · wᵀ (+ y)` by the packed-panel kernel, output columns split across the pool in whole panels of 32.
+private func gemmOnPool(
+    _ x: UnsafePointer<Float>, rows: Int, ldx: Int, _ w: PackedMatrix, into y: UnsafeMutablePointer<Float>,
+    accumulate: Bool, pool: WorkerPool
+) {
+    var job = T5KLinear(x: x, w: w.values, scales: w.scales, y: y, rows: rows, in: w.inFeatures, out: w.outFeatures,
+                        format: w.format.kernelCode, accumulate: accumulate ? 1 : 0,
+                        ldx: ldx, ldw: w.inFeatures, ldy: w.outFeatures)
+    // One panel per claim: a panel is tens of microseconds of work at encoder sizes, a claim ~100 ns, and larger
+    // chunks left one thread idle at the end of a 36-panel product (q/k/v of flan-t5-small).
+    withUnsafePointer(to: &job) { p in
+        pool.parallelFor(count: w.outFeatures, chunk: 32, context: UnsafeRawPointer(p)) { context, begin, end in
+            _ = t5k_gemm_avx512(context.assumingMemoryBound(to: T5KLinear.self), begin, end)
+        }
+    }
+}
+
 /// Many rows: widen a panel of output rows to f32 and let sgemm do the arithmetic; the widening is
 /// `out·in` work against `rows·out·in` for the product. The C kernels widen (the Swift loop builds at baseline SSE2).
 private func packedLinearBySgemm(
-    _ x: UnsafePointer<Float>, rows: Int, _ w: PackedMatrix, into y: UnsafeMutablePointer<Float>, accumulate: Bool,
-    level: InstructionSet
+    _ x: UnsafePointer<Float>, rows: Int, ldx: Int, _ w: PackedMatrix, into y: UnsafeMutablePointer<Float>,
+    accumulate: Bool, level: InstructionSet
 ) {
     let n = w.inFeatures, out = w.outFeatures
     // Each sgemm call packs all of `x` again: with many rows that costs more than a large scratch
@@ -251,7 +286,7 @@ private func packedLinearBySgemm(
             for o in 0..<p { packedRow(w, o0 + o, into: scratch + o * n) }
         }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(p), Int32(n),
-                    1, x, Int32(n), scratch, Int32(n), accumulate ? 1 : 0, y + o0, Int32(out))
+                    1, x, Int32(ldx), scratch, Int32(n), accumulate ? 1 : 0, y + o0, Int32(out))
         o0 += p
     }
 }

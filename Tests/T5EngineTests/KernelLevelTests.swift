@@ -81,7 +81,8 @@ import Testing
     }
 
     /// More rows than the pool kernels take (the encoder's long prompts): widened panels + sgemm, the panel widened
-    /// by each level's code; a width that is not a multiple of 16, and outputs spanning several panels.
+    /// by each level's code, or on AVX-512 the packed-panel kernel; a width that is not a multiple of 16, and outputs
+    /// spanning several panels.
     @Test(arguments: [(300, 203, 45), (300, 40, 700)])
     func manyRowsGoThroughWidenedPanels(_ shape: (rows: Int, n: Int, out: Int)) {
         let (rows, n, out) = shape

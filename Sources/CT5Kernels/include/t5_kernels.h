@@ -46,6 +46,46 @@ int t5k_cpu_level(void);
 int t5k_linear_avx2(const T5KLinear *job, long begin, long end);
 int t5k_linear_avx512(const T5KLinear *job, long begin, long end);
 
+/// Many rows (long prompts): `y[rows, begin..<end] = x · wᵀ (+ y when accumulate)` with register-blocked panels of 32
+/// weight rows widened as they are packed; `begin` a multiple of 32 (or `out`). Unlike the kernels above, a row's
+/// result depends on the blocking, so decode steps must not use it. Returns 0 (and does nothing) if the target was
+/// built for another architecture or `format` is unknown.
+int t5k_gemm_avx512(const T5KLinear *job, long begin, long end);
+
+/// One head of the encoder's self-attention over `n` positions: `ctx[i] = softmax(q[i]·Kᵀ + bias(i)) · V`.
+typedef struct {
+    /// `[n, dkv]` rows `ld` apart: the head's queries and values.
+    const float *q;
+    const float *v;
+    long ld;
+    /// The head's keys as `t5k_pack_keys_avx512` left them.
+    const float *keyPanels;
+    /// `[n, dkv]` rows `ldc` apart: the head's output.
+    float *ctx;
+    long ldc;
+    /// `[n, n]` scratch.
+    float *scores;
+    /// Bias of query `i` for key `j` at `biasRow0[j - i]` (valid for `-(n-1)...(n-1)`).
+    const float *biasRow0;
+    long n;
+    long dkv;
+} T5KAttentionHead;
+
+/// Keys `[n, dkv]` (rows `ld` apart) packed into `dst`, which holds `((n + 31) / 32) * 32 * dkv` floats.
+int t5k_pack_keys_avx512(const float *k, long ld, long n, long dkv, float *dst);
+/// Query rows `begin..<end` of `head`, with the packed-panel products and an AVX-512 softmax. Same return rule.
+int t5k_encoder_attention_avx512(const T5KAttentionHead *head, long begin, long end);
+
+/// T5's RMS norm of rows `begin..<end` (`dim` apart) of `x` into `y` (may be `x`), on AVX-512. Same return rule.
+int t5k_rms_norm_avx512(const float *x, long dim, const float *weight, float eps, float *y, long begin, long end);
+
+/// Feed-forward activations the AVX-512 gated pass knows.
+enum { T5K_ACT_RELU = 0, T5K_ACT_GELU_TANH = 1, T5K_ACT_SILU = 2 };
+/// Rows `begin..<end` of `pair` (`[rows, 2 * width]`, wi_0·h then wi_1·h): each row's first half becomes
+/// `act(wi_0·h) * (wi_1·h)` in place, read `2 * width` apart afterwards. Returns 0 (and does nothing) for another
+/// activation or architecture.
+int t5k_gated_avx512(float *pair, long width, int activation, long begin, long end);
+
 /// Weight rows `begin..<end` of `job->w` widened to f32 and multiplied by their scale (int8), written `job->in` floats
 /// apart from `dst` (`x`, `y` and `rows` are not read): panels for sgemm when a product has many rows. Same return rule.
 int t5k_widen_avx2(const T5KLinear *job, long begin, long end, float *dst);

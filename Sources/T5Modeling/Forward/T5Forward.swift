@@ -25,6 +25,8 @@ extension T5Model {
         let ctx = s.ctx.pointer, scores = s.scores.pointer
         // Attention on the worker pool with the C kernels when they run here and `h` can hold a transposed V_h.
         let onPool = encoderAttentionOnPool(runtime.pool) && dkv <= d
+        // AVX-512: the keys packed into `ff` (free until the feed-forward), if it holds them.
+        let packed = packedAttentionOnPool(runtime.pool) && packedKeyFloats(n: len, dkv: dkv) <= s.ff.count
 
         // Token embeddings (T5 does not scale them).
         embed(p.ids, into: x)
@@ -37,12 +39,24 @@ extension T5Model {
         for block in weights.encoder {
             // Self-attention sub-layer: x += o(attention(norm(x))).
             let a = block.selfAttention
-            rmsNorm(x, rows: rows, dim: d, weight: a.layerNorm.pointer, eps: c.layerNormEpsilon, into: h)
+            rmsNorm(x, rows: rows, dim: d, weight: a.layerNorm.pointer, eps: c.layerNormEpsilon, into: h, pool: runtime.pool)
             linear(h, rows: rows, block.qkv, out: ld, in: d, into: qkv)
             for b in 0..<p.batch {
                 // Padding keys would get weight exp(-huge) = 0 under transformers' additive mask,
                 // so attending over the real tokens only is exact; padding queries are skipped.
                 let n = p.lengths[b], base = b * len * ld, ctxBase = b * len * inner
+                if packed {
+                    for head in 0..<c.numHeads {
+                        let off = base + head * dkv
+                        bias.withOffsets(head: head) { row0 in
+                            encoderAttentionPacked(
+                                q: q + off, k: k + off, v: v + off, ld: ld, ctx: ctx + ctxBase + head * dkv, ldc: inner,
+                                scores: scores, keyPanels: s.ff.pointer, biasRow0: row0, n: n, dkv: dkv,
+                                pool: runtime.pool)
+                        }
+                    }
+                    continue
+                }
                 if onPool {
                     for head in 0..<c.numHeads {
                         // V_h transposed into `h` (free until the feed-forward norm): the C kernels' weight operand.
@@ -72,15 +86,15 @@ extension T5Model {
             // product, activated and multiplied in one pass).
             let f = block.feedForward
             if let wiPair = block.wiPair {
-                rmsNorm(x, rows: rows, dim: d, weight: f.layerNorm.pointer, eps: c.layerNormEpsilon, into: h)
+                rmsNorm(x, rows: rows, dim: d, weight: f.layerNorm.pointer, eps: c.layerNormEpsilon, into: h, pool: runtime.pool)
                 linear(h, rows: rows, wiPair, out: 2 * c.dFF, in: d, into: s.ff.pointer)
-                gatedActivate(s.ff.pointer, rows: rows, width: c.dFF, activation)
-                linear(s.ff.pointer, rows: rows, f.wo, out: d, in: c.dFF, into: x, accumulate: true)
+                let ldf = gatedActivate(s.ff.pointer, rows: rows, width: c.dFF, activation, pool: runtime.pool)
+                linear(s.ff.pointer, rows: rows, ldx: ldf, f.wo, out: d, in: c.dFF, into: x, accumulate: true)
             } else {
                 feedForward(f, rows: rows, x: x, h: h, ff: s.ff.pointer, gate: nil)
             }
         }
-        rmsNorm(x, rows: rows, dim: d, weight: weights.encoderFinalNorm.pointer, eps: c.layerNormEpsilon, into: x)
+        rmsNorm(x, rows: rows, dim: d, weight: weights.encoderFinalNorm.pointer, eps: c.layerNormEpsilon, into: x, pool: runtime.pool)
     }
 
     /// Projects the encoder output to every decoder block's cross-attention keys and values, once per prompt.

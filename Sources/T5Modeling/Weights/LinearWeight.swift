@@ -109,10 +109,11 @@ extension T5Model {
     /// `rowIndependent` (decoder steps): a row's result must not depend on the other rows of the batch.
     @inline(__always)
     func linear(
-        _ x: UnsafePointer<Float>, rows: Int, _ w: LinearWeight, out: Int, in inFeatures: Int,
+        _ x: UnsafePointer<Float>, rows: Int, ldx: Int? = nil, _ w: LinearWeight, out: Int, in inFeatures: Int,
         into y: UnsafeMutablePointer<Float>, accumulate: Bool = false, rowIndependent: Bool = false
     ) {
         assert(out == w.outFeatures && inFeatures == w.inFeatures)
-        packedLinear(x, rows: rows, w.matrix, into: y, accumulate: accumulate, pool: runtime.pool, rowIndependent: rowIndependent)
+        packedLinear(x, rows: rows, ldx: ldx, w.matrix, into: y, accumulate: accumulate, pool: runtime.pool,
+                     rowIndependent: rowIndependent)
     }
 }

@@ -1,0 +1,98 @@
+// Row-wise passes of the encoder for AVX-512 (softmax, RMS norm, gated activation), included by linear.c inside its
+// AVX-512 block before gemm_kernel.h. The Swift versions build at baseline SSE2 and run on one thread; these run on
+// the pool, 16 lanes and fused multiply-adds (PERFORMANCE.md, "Encoder products on the pool").
+
+/// `e^x` lane by lane: VectorMath.swift's exp16 (Cephes' expf), the same constants and steps, with fused
+/// multiply-adds.
+static inline __attribute__((always_inline)) __m512 rows_exp(__m512 x) {
+    const __m512 lo = _mm512_set1_ps(-87.3f), hi = _mm512_set1_ps(88.3f), shifter = _mm512_set1_ps(12582912.0f);
+    const __m512 v = _mm512_min_ps(_mm512_max_ps(x, lo), hi);
+    const __m512 t = _mm512_fmadd_ps(v, _mm512_set1_ps(1.44269504f), shifter);
+    const __m512 n = _mm512_sub_ps(t, shifter);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), v);
+    r = _mm512_fmadd_ps(n, _mm512_set1_ps(2.1219444e-4f), r);
+    __m512 p = _mm512_set1_ps(1.9875691e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.333452e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665796e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001e-1f));
+    p = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0f));
+    const __m512i bits = _mm512_add_epi32(_mm512_castps_si512(t), _mm512_set1_epi32(127 - 0x4B400000));
+    __m512 e = _mm512_mul_ps(p, _mm512_castsi512_ps(_mm512_slli_epi32(bits, 23)));
+    e = _mm512_mask_mov_ps(e, _mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ), _mm512_setzero_ps());
+    e = _mm512_mask_mov_ps(e, _mm512_cmp_ps_mask(x, hi, _CMP_GT_OQ), _mm512_set1_ps(__builtin_inff()));
+    return _mm512_mask_mov_ps(e, _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), x);
+}
+
+/// `x = softmax(x + bias)` over n scores, in place.
+static void rows_softmax_bias(float *x, long n, const float *bias) {
+    __m512 mv = _mm512_set1_ps(-__builtin_inff());
+    for (long i = 0; i < n; i += 16) {
+        const __mmask16 m = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        const __m512 v = _mm512_add_ps(_mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, bias + i));
+        _mm512_mask_storeu_ps(x + i, m, v);
+        mv = _mm512_mask_max_ps(mv, m, mv, v);
+    }
+    const __m512 mb = _mm512_set1_ps(_mm512_reduce_max_ps(mv));
+    __m512 sv = _mm512_setzero_ps();
+    for (long i = 0; i < n; i += 16) {
+        const __mmask16 m = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        const __m512 e = rows_exp(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), mb));
+        _mm512_mask_storeu_ps(x + i, m, e);
+        sv = _mm512_mask_add_ps(sv, m, sv, e);
+    }
+    const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sv));
+    for (long i = 0; i < n; i += 16) {
+        const __mmask16 m = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        _mm512_mask_storeu_ps(x + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), inv));
+    }
+}
+
+/// `y[r] = weight * x[r] / sqrt(mean(x[r]^2) + eps)` for rows begin..<end, `dim` apart (T5's RMS norm: no mean, no bias).
+int t5k_rms_norm_avx512(const float *x, long dim, const float *weight, float eps, float *y, long begin, long end) {
+    for (long r = begin; r < end; r++) {
+        const float *xr = x + r * dim;
+        float *yr = y + r * dim;
+        __m512 sv = _mm512_setzero_ps();
+        for (long i = 0; i < dim; i += 16) {
+            const __mmask16 m = dim - i >= 16 ? 0xFFFF : (__mmask16)((1u << (dim - i)) - 1);
+            const __m512 v = _mm512_maskz_loadu_ps(m, xr + i);
+            sv = _mm512_fmadd_ps(v, v, sv);
+        }
+        const __m512 scale = _mm512_set1_ps(1.0f / __builtin_sqrtf(_mm512_reduce_add_ps(sv) / (float)dim + eps));
+        for (long i = 0; i < dim; i += 16) {
+            const __mmask16 m = dim - i >= 16 ? 0xFFFF : (__mmask16)((1u << (dim - i)) - 1);
+            const __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, xr + i), scale);
+            _mm512_mask_storeu_ps(yr + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, weight + i), v));
+        }
+    }
+    return 1;
+}
+
+/// Rows begin..<end of `pair` (`[rows, 2 * width]`: wi_0·h then wi_1·h): the first half of each row becomes
+/// act(first) * second, in place (the next product reads it `2 * width` apart). `activation`: T5K_ACT_*; 0 if unknown.
+int t5k_gated_avx512(float *pair, long width, int activation, long begin, long end) {
+    if (activation != T5K_ACT_RELU && activation != T5K_ACT_GELU_TANH && activation != T5K_ACT_SILU) return 0;
+    const __m512 c = _mm512_set1_ps(2 * 0.7978845608028654f), cube = _mm512_set1_ps(0.044715f);
+    const __m512 one = _mm512_set1_ps(1.0f);
+    for (long r = begin; r < end; r++) {
+        float *a = pair + 2 * r * width, *g = a + width;
+        for (long i = 0; i < width; i += 16) {
+            const __mmask16 m = width - i >= 16 ? 0xFFFF : (__mmask16)((1u << (width - i)) - 1);
+            const __m512 v = _mm512_maskz_loadu_ps(m, a + i);
+            __m512 f;
+            if (activation == T5K_ACT_RELU) {
+                f = _mm512_max_ps(v, _mm512_setzero_ps());
+            } else {
+                // gelu_new as x·sigmoid(2·√(2/π)·(x + 0.044715·x³)), silu as x·sigmoid(x) (Activations.swift).
+                const __m512 z = activation == T5K_ACT_SILU
+                    ? v : _mm512_mul_ps(c, _mm512_fmadd_ps(_mm512_mul_ps(cube, v), _mm512_mul_ps(v, v), v));
+                f = _mm512_div_ps(v, _mm512_add_ps(one, rows_exp(_mm512_sub_ps(_mm512_setzero_ps(), z))));
+            }
+            _mm512_mask_storeu_ps(a + i, m, _mm512_mul_ps(f, _mm512_maskz_loadu_ps(m, g + i)));
+        }
+    }
+    return 1;
+}
+
