@@ -71,10 +71,16 @@ static inline __attribute__((always_inline)) void L(tile_##FMT)(const T5KLinear 
     /* left most of them to demand misses; f32 row-by-row tiles at several input rows gain a quarter from it.     */ \
     /* An f32 row alone (batch 1) is one long sequential stream the hardware follows: prefetching only cost     */ \
     /* issue slots (PERFORMANCE.md, "Narrow formats no slower than f32", "Weight rows as sequential streams").   */ \
-    const int prefetch = BYTES < 4 || (OB < 8 && OB * RBN > 1);                                                         \
+    /* f32 tiles at several rows run ~8 FMAs per weight line and issue their misses too late from one tile ahead  */ \
+    /* into L1 (~12 GB/s per core at 8 rows); three tiles ahead into L2 they stream at the batch-1 rate (~39 GB/s  */ \
+    /* on two cores) (PERFORMANCE.md, "Batched f32 decode: prefetch into L2").                                      */ \
+    const int prefetch = BYTES < 4 || (OB < 8 && OB * RBN > 1), far = BYTES == 4;                                      \
     for (; k + W <= n; k += W) {                                                                                        \
-        /* One tile ahead, swept at the pace this tile is read. */                                                     \
-        if (prefetch)                                                                                                   \
+        /* Swept at the pace this tile is read. */                                                                     \
+        if (prefetch && far)                                                                                            \
+            for (long q = 0; q < OB * W * BYTES; q += 64)                                                               \
+                __builtin_prefetch(w + 3 * OB * ldw * BYTES + k * OB * BYTES + q, 0, 1);                                \
+        else if (prefetch)                                                                                              \
             for (long q = 0; q < OB * W * BYTES; q += 64) __builtin_prefetch(w + OB * ldw * BYTES + k * OB * BYTES + q);\
         L(vf) wv[8];                                                                                                    \
         for (int a = 0; a < OB; a++) wv[a] = L(load_##FMT)(w + a * ldw * BYTES, k);                                     \
@@ -93,23 +99,17 @@ static inline __attribute__((always_inline)) void L(tile_##FMT)(const T5KLinear 
         }                                                                                                               \
     }                                                                                                                   \
 }                                                                                                                       \
-/* Output columns begin..<end for every input row. Weight rows are read one after another, as one sequential     */  \
-/* stream, wherever that pays: f32 and half-width rows at batch 1 (the next rows' FMA chains overlap out of     */  \
-/* order), f32 rows against RB input rows at a time otherwise. int8 at batch 1 reads eight rows side by side     */  \
-/* (a 512-byte row is too short to hide one FMA chain's latency), and narrow formats at several rows use 4 x RB */  \
-/* tiles, which widen each weight vector once per RB rows (PERFORMANCE.md, "Weight rows as sequential streams"). */  \
+/* Output columns begin..<end for every input row. At batch 1, f32 and half-width weight rows are read one after */  \
+/* another, as one sequential stream (the next rows' FMA chains overlap out of order); int8 reads eight rows side */  \
+/* by side (a 512-byte row is too short to hide one FMA chain's latency). At several rows every format uses 4 x RB */ \
+/* tiles: each weight vector loaded (and widened) once per RB rows, each input vector once per four weight rows  */  \
+/* (PERFORMANCE.md, "Weight rows as sequential streams", "Batched f32 decode: prefetch into L2").                 */  \
 static void L(rows_##FMT)(const T5KLinear *j, long begin, long end) {                                                   \
     const long rows = j->rows;                                                                                          \
     long o = begin;                                                                                                     \
     if (rows == 1) {                                                                                                    \
         if (BYTES >= 2) for (; o < end; o++) L(tile_##FMT)(j, o, 0, 1, 1);                                              \
         else for (; o + 8 <= end; o += 8) L(tile_##FMT)(j, o, 0, 8, 1);                                                \
-    } else if (BYTES == 4) {                                                                                            \
-        for (; o < end; o++) {                                                                                          \
-            long r = 0;                                                                                                 \
-            for (; r + RB <= rows; r += RB) L(tile_##FMT)(j, o, r, 1, RB);                                              \
-            for (; r < rows; r++) L(tile_##FMT)(j, o, r, 1, 1);                                                         \
-        }                                                                                                               \
     } else {                                                                                                            \
         for (; o + 4 <= end; o += 4) {                                                                                  \
             long r = 0;                                                                                                 \

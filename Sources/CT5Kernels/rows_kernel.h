@@ -60,7 +60,9 @@ int t5k_rms_norm_avx512(const float *x, long dim, const float *weight, float eps
             const __m512 v = _mm512_maskz_loadu_ps(m, xr + i);
             sv = _mm512_fmadd_ps(v, v, sv);
         }
-        const __m512 scale = _mm512_set1_ps(1.0f / __builtin_sqrtf(_mm512_reduce_add_ps(sv) / (float)dim + eps));
+        // sqrtss, not sqrtf (a libm call kept for errno).
+        const float rms = _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(_mm512_reduce_add_ps(sv) / (float)dim + eps)));
+        const __m512 scale = _mm512_set1_ps(1.0f / rms);
         for (long i = 0; i < dim; i += 16) {
             const __mmask16 m = dim - i >= 16 ? 0xFFFF : (__mmask16)((1u << (dim - i)) - 1);
             const __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, xr + i), scale);
