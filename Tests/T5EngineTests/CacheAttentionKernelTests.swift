@@ -30,7 +30,7 @@ import Testing
     }
 
     @Test(.enabled(if: InstructionSet.best != .portable, "needs AVX2"),
-          arguments: [(1, 64), (4, 64), (37, 64), (130, 64), (5, 23), (9, 8), (6, 80), (3, 1)])
+          arguments: [(1, 64), (4, 64), (37, 64), (130, 64), (5, 23), (9, 8), (6, 80), (3, 1), (33, 16), (16, 128)])
     func f32CKernelsMatchDoubleReference(_ shape: (Int, Int)) {
         let (m, n) = shape, lda = n + 3
         var rng = SystemRandomNumberGenerator()

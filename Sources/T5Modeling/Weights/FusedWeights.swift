@@ -1,6 +1,6 @@
 // Linear layers that read the same input, stacked into one matrix at load so that the encoder runs one product where
-// it ran several (q/k/v; wi_0/wi_1): one sgemm with a wider output packs the input once and keeps OpenBLAS's threads
-// busier (PERFORMANCE.md, "Encoder fusion").
+// it ran several (q/k/v; wi_0/wi_1): one pool dispatch (or one sgemm, which packs the input once) instead of several
+// (PERFORMANCE.md, "Encoder fusion").
 import Foundation
 import T5Tensor
 
