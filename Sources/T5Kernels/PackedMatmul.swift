@@ -13,8 +13,9 @@ import T5Tensor
 private struct PackedJob {
     let x: UnsafePointer<Float>
     let rows: Int
-    /// Floats between consecutive rows of `x`.
+    /// Floats between consecutive rows of `x` and of `y`.
     let ldx: Int
+    let ldy: Int
     let w: PackedMatrix
     let y: UnsafeMutablePointer<Float>
     let accumulate: Bool
@@ -33,17 +34,18 @@ package func poolMaxRows(_ format: PackedFormat, _ level: InstructionSet) -> Int
     format == .f32 ? 16 : level == .portable ? 128 : 256
 }
 
-/// `y[rows, out] = x[rows, in] · wᵀ (+ y when accumulate)`, rows of `x` `ldx` floats apart (default `in`).
+/// `y[rows, out] = x[rows, in] · wᵀ (+ y when accumulate)`, rows of `x` `ldx` floats apart (default `in`) and rows of
+/// `y` `ldy` apart (default `out`: several products can fill one wider row, as q/k/v do in the encoder).
 /// `rowIndependent` (decode steps): each row's result must not depend on how many rows share the call, so the product
 /// stays on the pool kernels (whose per-row arithmetic is fixed) whatever `rows` is, never going to sgemm.
 package func packedLinear(
     _ x: UnsafePointer<Float>, rows: Int, ldx: Int? = nil, _ w: PackedMatrix, into y: UnsafeMutablePointer<Float>,
-    accumulate: Bool, pool: WorkerPool, rowIndependent: Bool = false
+    ldy: Int? = nil, accumulate: Bool, pool: WorkerPool, rowIndependent: Bool = false
 ) {
-    let ldx = ldx ?? w.inFeatures
-    precondition(ldx >= w.inFeatures, "packedLinear: input rows overlap")
+    let ldx = ldx ?? w.inFeatures, ldy = ldy ?? w.outFeatures
+    precondition(ldx >= w.inFeatures && ldy >= w.outFeatures, "packedLinear: rows overlap")
     if !rowIndependent && pool.instructionSet == .avx512 && rows >= gemmMinRows(w.format) {
-        gemmOnPool(x, rows: rows, ldx: ldx, w, into: y, accumulate: accumulate, pool: pool)
+        gemmOnPool(x, rows: rows, ldx: ldx, w, into: y, ldy: ldy, accumulate: accumulate, pool: pool)
         return
     }
     if rows > poolMaxRows(w.format, pool.instructionSet) && !(rowIndependent && pool.instructionSet != .portable) {
@@ -51,16 +53,18 @@ package func packedLinear(
         case .f32:
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(w.outFeatures), Int32(w.inFeatures),
                         1, x, Int32(ldx), w.values.assumingMemoryBound(to: Float.self), Int32(w.inFeatures),
-                        accumulate ? 1 : 0, y, Int32(w.outFeatures))
+                        accumulate ? 1 : 0, y, Int32(ldy))
         case .int8, .bf16, .f16:
-            packedLinearBySgemm(x, rows: rows, ldx: ldx, w, into: y, accumulate: accumulate, level: pool.instructionSet)
+            packedLinearBySgemm(x, rows: rows, ldx: ldx, w, into: y, ldy: ldy, accumulate: accumulate,
+                                level: pool.instructionSet)
         }
         return
     }
     let c = T5KLinear(x: x, w: w.values, scales: w.scales, y: y, rows: rows, in: w.inFeatures, out: w.outFeatures,
                       format: w.format.kernelCode, accumulate: accumulate ? 1 : 0,
-                      ldx: ldx, ldw: w.inFeatures, ldy: w.outFeatures)
-    var job = PackedJob(x: x, rows: rows, ldx: ldx, w: w, y: y, accumulate: accumulate, c: c, level: pool.instructionSet)
+                      ldx: ldx, ldw: w.inFeatures, ldy: ldy)
+    var job = PackedJob(x: x, rows: rows, ldx: ldx, ldy: ldy, w: w, y: y, accumulate: accumulate, c: c,
+                        level: pool.instructionSet)
     // One chunk per thread, a multiple of 8 so that the C kernels' batch-1 tiles (eight weight rows) cover it: each
     // chunk is one long weight stream, which the prefetchers follow; eight chunks per thread restarted the stream
     // sixteen times per product (int8 flan-t5-base batch 1: 170-183 -> 272-278 tok/s). Claims stay dynamic, so a
@@ -103,7 +107,7 @@ package func blockedMinRows(inFeatures n: Int) -> Int { n >= 768 ? 5 : 17 }
 ///   four weight rows; for short prompts this beats widened panels + sgemm (PERFORMANCE.md, "4x4 blocked kernel").
 @inline(__always)
 private func packedRows<E: PackedElements>(_: E.Type, _ job: PackedJob, _ begin: Int, _ end: Int) {
-    let n = job.w.inFeatures, out = job.w.outFeatures, rowBytes = n * E.bytes
+    let n = job.w.inFeatures, rowBytes = n * E.bytes
     var o = begin
     if job.rows >= blockedMinRows(inFeatures: n) {
         while o + 4 <= end {
@@ -112,16 +116,16 @@ private func packedRows<E: PackedElements>(_: E.Type, _ job: PackedJob, _ begin:
             var r = 0
             while r + 4 <= job.rows {
                 let (d0, d1, d2, d3) = dot4x4(E.self, w, rowBytes, job.x + r * job.ldx, n)
-                store4(job.y + r * out + o, d0 * s, job.accumulate)
-                store4(job.y + (r + 1) * out + o, d1 * s, job.accumulate)
-                store4(job.y + (r + 2) * out + o, d2 * s, job.accumulate)
-                store4(job.y + (r + 3) * out + o, d3 * s, job.accumulate)
+                store4(job.y + r * job.ldy + o, d0 * s, job.accumulate)
+                store4(job.y + (r + 1) * job.ldy + o, d1 * s, job.accumulate)
+                store4(job.y + (r + 2) * job.ldy + o, d2 * s, job.accumulate)
+                store4(job.y + (r + 3) * job.ldy + o, d3 * s, job.accumulate)
                 r += 4
             }
             while r < job.rows {
                 let d = SIMD4(packedDot(E.self, w, job.x + r * job.ldx, n), packedDot(E.self, w + rowBytes, job.x + r * job.ldx, n),
                               packedDot(E.self, w + 2 * rowBytes, job.x + r * job.ldx, n), packedDot(E.self, w + 3 * rowBytes, job.x + r * job.ldx, n))
-                store4(job.y + r * out + o, d * s, job.accumulate)
+                store4(job.y + r * job.ldy + o, d * s, job.accumulate)
                 r += 1
             }
             o += 4
@@ -134,11 +138,11 @@ private func packedRows<E: PackedElements>(_: E.Type, _ job: PackedJob, _ begin:
         var r = 0
         while r + 4 <= job.rows {
             let d = dot4(E.self, wRow, job.x + r * job.ldx, n)
-            for i in 0..<4 { store(job.y + (r + i) * out + o, s * d[i], job.accumulate) }
+            for i in 0..<4 { store(job.y + (r + i) * job.ldy + o, s * d[i], job.accumulate) }
             r += 4
         }
         while r < job.rows {
-            store(job.y + r * out + o, s * packedDot(E.self, wRow, job.x + r * job.ldx, n), job.accumulate)
+            store(job.y + r * job.ldy + o, s * packedDot(E.self, wRow, job.x + r * job.ldx, n), job.accumulate)
             r += 1
         }
         o += 1
@@ -246,12 +250,12 @@ package func gemmMinRows(_ format: PackedFormat) -> Int {
 
 /// `y = x · wᵀ (+ y)` by the packed-panel kernel, output columns split across the pool in whole panels of 32.
 private func gemmOnPool(
-    _ x: UnsafePointer<Float>, rows: Int, ldx: Int, _ w: PackedMatrix, into y: UnsafeMutablePointer<Float>,
+    _ x: UnsafePointer<Float>, rows: Int, ldx: Int, _ w: PackedMatrix, into y: UnsafeMutablePointer<Float>, ldy: Int,
     accumulate: Bool, pool: WorkerPool
 ) {
     var job = T5KLinear(x: x, w: w.values, scales: w.scales, y: y, rows: rows, in: w.inFeatures, out: w.outFeatures,
                         format: w.format.kernelCode, accumulate: accumulate ? 1 : 0,
-                        ldx: ldx, ldw: w.inFeatures, ldy: w.outFeatures)
+                        ldx: ldx, ldw: w.inFeatures, ldy: ldy)
     // One panel per claim: a panel is tens of microseconds of work at encoder sizes, a claim ~100 ns, and larger
     // chunks left one thread idle at the end of a 36-panel product (q/k/v of flan-t5-small).
     withUnsafePointer(to: &job) { p in
@@ -264,7 +268,7 @@ private func gemmOnPool(
 /// Many rows: widen a panel of output rows to f32 and let sgemm do the arithmetic; the widening is
 /// `out·in` work against `rows·out·in` for the product. The C kernels widen (the Swift loop builds at baseline SSE2).
 private func packedLinearBySgemm(
-    _ x: UnsafePointer<Float>, rows: Int, ldx: Int, _ w: PackedMatrix, into y: UnsafeMutablePointer<Float>,
+    _ x: UnsafePointer<Float>, rows: Int, ldx: Int, _ w: PackedMatrix, into y: UnsafeMutablePointer<Float>, ldy: Int,
     accumulate: Bool, level: InstructionSet
 ) {
     let n = w.inFeatures, out = w.outFeatures
@@ -288,7 +292,7 @@ private func packedLinearBySgemm(
             for o in 0..<p { packedRow(w, o0 + o, into: scratch + o * n) }
         }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(p), Int32(n),
-                    1, x, Int32(ldx), scratch, Int32(n), accumulate ? 1 : 0, y + o0, Int32(out))
+                    1, x, Int32(ldx), scratch, Int32(n), accumulate ? 1 : 0, y + o0, Int32(ldy))
         o0 += p
     }
 }

@@ -19,7 +19,7 @@ extension T5Model {
     func runEncoder(_ p: PromptBatch, _ s: EncoderState) {
         let c = config, d = c.dModel, inner = c.innerDim, dkv = c.dKV, len = p.length
         let rows = p.batch * len
-        // q, k and v of a position side by side in one row of `qkv` (one product makes all three).
+        // q, k and v of a position side by side in one row of `qkv` (three products, each filling its third).
         let x = s.x.pointer, h = s.h.pointer, qkv = s.qkv.pointer, ld = 3 * inner
         let q = qkv, k = qkv + inner, v = qkv + 2 * inner
         let ctx = s.ctx.pointer, scores = s.scores.pointer
@@ -40,7 +40,9 @@ extension T5Model {
             // Self-attention sub-layer: x += o(attention(norm(x))).
             let a = block.selfAttention
             rmsNorm(x, rows: rows, dim: d, weight: a.layerNorm.pointer, eps: c.layerNormEpsilon, into: h, pool: runtime.pool)
-            linear(h, rows: rows, block.qkv, out: ld, in: d, into: qkv)
+            linear(h, rows: rows, a.q, out: inner, in: d, into: q, ldy: ld)
+            linear(h, rows: rows, a.k, out: inner, in: d, into: k, ldy: ld)
+            linear(h, rows: rows, a.v, out: inner, in: d, into: v, ldy: ld)
             for b in 0..<p.batch {
                 // Padding keys would get weight exp(-huge) = 0 under transformers' additive mask,
                 // so attending over the real tokens only is exact; padding queries are skipped.
@@ -82,12 +84,13 @@ extension T5Model {
             }
             linear(ctx, rows: rows, a.o, out: d, in: inner, into: x, accumulate: true)
 
-            // Feed-forward sub-layer: x += wo(act(wi·norm(x))) (gated: act(wi_0·n) * wi_1·n, both halves from one
-            // product, activated and multiplied in one pass).
+            // Feed-forward sub-layer: x += wo(act(wi·norm(x))) (gated: act(wi_0·n) * wi_1·n, the two halves side by
+            // side in each row of `ff`, activated and multiplied in one pass).
             let f = block.feedForward
-            if let wiPair = block.wiPair {
+            if let wiGate = f.wiGate {
                 rmsNorm(x, rows: rows, dim: d, weight: f.layerNorm.pointer, eps: c.layerNormEpsilon, into: h, pool: runtime.pool)
-                linear(h, rows: rows, wiPair, out: 2 * c.dFF, in: d, into: s.ff.pointer)
+                linear(h, rows: rows, f.wi, out: c.dFF, in: d, into: s.ff.pointer, ldy: 2 * c.dFF)
+                linear(h, rows: rows, wiGate, out: c.dFF, in: d, into: s.ff.pointer + c.dFF, ldy: 2 * c.dFF)
                 let ldf = gatedActivate(s.ff.pointer, rows: rows, width: c.dFF, activation, pool: runtime.pool)
                 linear(s.ff.pointer, rows: rows, ldx: ldf, f.wo, out: d, in: c.dFF, into: x, accumulate: true)
             } else {

@@ -10,7 +10,7 @@ import T5Kernels
 struct PackedTensor: @unchecked Sendable {
     let matrix: PackedMatrix
     let scales: FloatTensor?
-    /// What keeps `matrix.values` alive: the store whose mapping holds them, or an owned copy (fused weights).
+    /// What keeps `matrix.values` alive: the store whose mapping holds them, or an owned copy.
     let owner: AnyObject
 }
 
@@ -24,9 +24,6 @@ package struct LinearWeight: Sendable {
     let storage: Storage
     let outFeatures: Int
     let inFeatures: Int
-    /// Addresses of the bytes in the file mapping, when the weight is used in place from it (nil for copies): pages a
-    /// fused copy replaces can be given back (`FusedWeights`).
-    var mappedAddresses: Range<Int>? = nil
 
     /// The tensor `name` with shape `[out, in]`: int8 when stored as I8 (its scales in `<name>_scale`), kept at half
     /// width when stored as BF16 or F16, otherwise served as f32 (used in place from the mapping).
@@ -38,11 +35,7 @@ package struct LinearWeight: Sendable {
         case .f16?: format = .f16
         default:
             let tensor = try store.floatTensor(name, shape: [out, inFeatures])
-            // Aligned F32 is served in place from the mapping; anything else was copied (those pages are not the file's).
-            let start = Int(bitPattern: tensor.pointer)
-            let inPlace = try store.rawTensor(name).bytes.baseAddress.map { Int(bitPattern: $0) == start } ?? false
-            let mapped = inPlace ? start..<(start + tensor.count * 4) : nil
-            return LinearWeight(storage: .f32(tensor), outFeatures: out, inFeatures: inFeatures, mappedAddresses: mapped)
+            return LinearWeight(storage: .f32(tensor), outFeatures: out, inFeatures: inFeatures)
         }
         let (info, bytes) = try store.rawTensor(name)
         guard info.shape == [out, inFeatures] else {
@@ -52,8 +45,7 @@ package struct LinearWeight: Sendable {
         let values = bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!
         let matrix = PackedMatrix(values: values, format: format, scales: scales?.pointer, outFeatures: out, inFeatures: inFeatures)
         return LinearWeight(storage: .packed(PackedTensor(matrix: matrix, scales: scales, owner: store)),
-                            outFeatures: out, inFeatures: inFeatures,
-                            mappedAddresses: Int(bitPattern: values)..<(Int(bitPattern: values) + bytes.count))
+                            outFeatures: out, inFeatures: inFeatures)
     }
 
     /// Where `t5 convert` stores the per-row scales of the int8 tensor `name`.
@@ -110,10 +102,10 @@ extension T5Model {
     @inline(__always)
     func linear(
         _ x: UnsafePointer<Float>, rows: Int, ldx: Int? = nil, _ w: LinearWeight, out: Int, in inFeatures: Int,
-        into y: UnsafeMutablePointer<Float>, accumulate: Bool = false, rowIndependent: Bool = false
+        into y: UnsafeMutablePointer<Float>, ldy: Int? = nil, accumulate: Bool = false, rowIndependent: Bool = false
     ) {
         assert(out == w.outFeatures && inFeatures == w.inFeatures)
-        packedLinear(x, rows: rows, ldx: ldx, w.matrix, into: y, accumulate: accumulate, pool: runtime.pool,
+        packedLinear(x, rows: rows, ldx: ldx, w.matrix, into: y, ldy: ldy, accumulate: accumulate, pool: runtime.pool,
                      rowIndependent: rowIndependent)
     }
 }

@@ -23,10 +23,6 @@ struct FeedForwardWeights: Sendable {
 struct EncoderBlockWeights: Sendable {
     let selfAttention: AttentionWeights
     let feedForward: FeedForwardWeights
-    /// q, k and v stacked `[3 * inner, d_model]`: one product for all three (`LinearWeight.fused`).
-    let qkv: LinearWeight
-    /// `wi_0` and `wi_1` stacked `[2 * d_ff, d_model]` when gated: one product for both halves.
-    let wiPair: LinearWeight?
 }
 
 struct DecoderBlockWeights: Sendable {
@@ -97,9 +93,7 @@ struct T5Weights: Sendable {
             let p = "encoder.block.\(i).layer"
             let a = try attention("\(p).0.SelfAttention", normName: "\(p).0.layer_norm.weight")
             let f = try feedForward("\(p).1")
-            return EncoderBlockWeights(
-                selfAttention: a, feedForward: f, qkv: .fused([a.q, a.k, a.v]),
-                wiPair: f.wiGate.map { LinearWeight.fused([f.wi, $0]) })
+            return EncoderBlockWeights(selfAttention: a, feedForward: f)
         }
         encoderFinalNorm = try vector("encoder.final_layer_norm.weight", d)
         decoder = try (0..<c.numDecoderLayers).map { i in
