@@ -7,13 +7,13 @@ package final class FloatBuffer {
 
     package init(count: Int) {
         self.count = count
-        // 64-byte alignment keeps AVX-512 loads in the kernels on one cache line.
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
+        // 64-byte alignment keeps AVX-512 loads in the kernels on one cache line; large buffers are pages of their
+        // own, given back when the buffer goes (`PageAllocation`).
+        let raw = PageAllocation.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride)
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
-        pointer.initialize(repeating: 0, count: max(count, 1))
     }
 
-    deinit { pointer.deallocate() }
+    deinit { PageAllocation.deallocate(UnsafeMutableRawPointer(pointer), byteCount: max(count, 1) * MemoryLayout<Float>.stride) }
 
     /// A copy of the contents, for results handed back to callers and for tests.
     package func toArray(count n: Int? = nil) -> [Float] {

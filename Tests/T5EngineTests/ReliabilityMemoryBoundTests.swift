@@ -59,11 +59,12 @@ import Testing
         let dir = Fixtures.modelDirectory("v11-gated")
         let c = try T5Config.load(from: dir)
         let (batch, length, steps) = (8, 256, 3)
-        // The encoder runs 4 of the 256-token prompts at a time (1,024 rows).
-        let need = EncoderState.bytes(config: c, rows: 4 * length, length: length, gated: true)
+        // The encoder runs 2 of the 256-token prompts at a time (512 rows).
+        let prompts = (0..<batch).map { b in (0..<length - 1).map { 3 + ($0 * 7 + b) % 500 } + [1] }
+        #expect(PromptBatch(prompts, padId: 0).encoderGroupRows == 2 * length)
+        let need = EncoderState.bytes(config: c, rows: 2 * length, length: length, gated: true)
             + DecoderState.bytes(config: c, batch: batch, prompts: batch, maxSteps: steps, encoderLength: length,
                                  gated: true, reorderable: false)
-        let prompts = (0..<batch).map { b in (0..<length - 1).map { 3 + ($0 * 7 + b) % 500 } + [1] }
         let exact = try T5Model(directory: dir, memoryLimitBytes: Int(need))
         #expect(try exact.generateGreedy(prompts: prompts, maxNewTokens: steps).count == batch)
         let under = try T5Model(directory: dir, memoryLimitBytes: Int(need) - 1)

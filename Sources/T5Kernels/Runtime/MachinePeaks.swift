@@ -15,7 +15,7 @@ public struct MachinePeaks: Sendable, Equatable {
     /// Floating-point operations per second of `cblas_sgemm` on an `n × n × n` product (best run).
     public let sgemmFlopsPerSecond: Double
     public let sgemmSize: Int
-    /// Best rate of the engine's linear kernels (f32 weights resident in cache, decode-sized row counts).
+    /// Best rate of the engine's linear kernels (f32 weights resident in cache; decode-sized and prompt-sized rows).
     public let kernelFlopsPerSecond: Double
 
     public init(readBytesPerSecond: Double, bandwidthBufferBytes: Int, sgemmFlopsPerSecond: Double, sgemmSize: Int,
@@ -95,20 +95,22 @@ public struct MachinePeaks: Sendable, Equatable {
     }
 
     /// The engine's linear kernels on f32 weights small enough to stay in cache (so arithmetic, not memory, limits
-    /// them), at decode-sized row counts: the best FLOP per second over a few row counts.
+    /// them): the decode kernels at decode-sized row counts, and at 256 rows whatever a prompt's product uses (the
+    /// packed-panel kernel on AVX-512); the best FLOP per second over those row counts.
     private static func kernelRate(pool: WorkerPool) -> Double {
-        let out = 512, n = 512, maxRows = 64
+        let out = 512, n = 512, maxRows = 256
         let w = FloatBuffer(count: out * n), x = FloatBuffer(count: maxRows * n), y = FloatBuffer(count: maxRows * out)
         for i in 0..<(out * n) { w.pointer[i] = Float(i % 13) * 0.01 }
         for i in 0..<(maxRows * n) { x.pointer[i] = Float(i % 11) * 0.01 }
         let matrix = PackedMatrix(values: UnsafeRawPointer(w.pointer), format: .f32, scales: nil, outFeatures: out, inFeatures: n)
         var best = 0.0
-        for rows in [8, 16, 64] {
-            let calls = 20
+        for rows in [8, 16, 64, 256] {
+            let calls = rows > 64 ? 5 : 20
             for round in 0..<4 {
                 let start = ContinuousClock.now
                 for _ in 0..<calls {
-                    packedLinear(x.pointer, rows: rows, matrix, into: y.pointer, accumulate: false, pool: pool, rowIndependent: true)
+                    packedLinear(x.pointer, rows: rows, matrix, into: y.pointer, accumulate: false, pool: pool,
+                                 rowIndependent: rows <= 64)
                 }
                 let elapsed = seconds(ContinuousClock.now - start)
                 if round > 0 { best = max(best, 2 * Double(rows * out * n * calls) / elapsed) }

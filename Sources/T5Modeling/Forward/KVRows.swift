@@ -81,17 +81,20 @@ final class KVStorage {
     /// The f32 format's elements, as the forward pass's f32 helpers take them.
     let floats: FloatBuffer?
     private let raw: UnsafeMutableRawPointer?
+    private let rawBytes: Int
 
     init(format: KVCacheFormat, positions: Int, inner: Int, heads: Int, kernels: InstructionSet) {
         if format == .f32 {
             let f = FloatBuffer(count: positions * inner)
             floats = f
             raw = nil
+            rawBytes = 0
             rows = KVRows(format: .f32, data: UnsafeMutableRawPointer(f.pointer), scales: nil, inner: inner, heads: heads,
                           kernels: kernels)
         } else {
             let scaleBytes = format == .int8 ? positions * heads * 4 : 0
-            let p = UnsafeMutableRawPointer.allocate(byteCount: max(1, scaleBytes + positions * inner * format.elementBytes), alignment: 64)
+            rawBytes = max(1, scaleBytes + positions * inner * format.elementBytes)
+            let p = PageAllocation.allocate(byteCount: rawBytes)
             floats = nil
             raw = p
             rows = KVRows(format: format, data: p + scaleBytes,
@@ -100,5 +103,5 @@ final class KVStorage {
         }
     }
 
-    deinit { raw?.deallocate() }
+    deinit { if let raw { PageAllocation.deallocate(raw, byteCount: rawBytes) } }
 }

@@ -27,8 +27,10 @@ struct PromptBatch {
 
     /// Rows the encoder runs over at once: the prompts go through it in groups of at most this many padded rows
     /// (at least one prompt), so its scratch stays small however many prompts a request has, while each product
-    /// still has hundreds of rows (PERFORMANCE.md, "Encoder in groups of prompts").
-    static let encoderGroupRows = 1024
+    /// still has hundreds of rows. 512 since the products run on the pool (no per-call packing of the inputs to
+    /// amortise): 10 MB less peak RSS than 1,024 at batch 8, prompt 256, at the same speed (PERFORMANCE.md, "Encoder
+    /// in groups of prompts", "Scratch from the kernel's pages").
+    static let encoderGroupRows = 512
 
     /// Prompts per encoder group (see `encoderGroupRows`).
     var promptsPerEncoderGroup: Int { max(1, min(batch, Self.encoderGroupRows / max(1, length))) }

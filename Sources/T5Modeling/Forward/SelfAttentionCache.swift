@@ -39,10 +39,7 @@ final class SelfAttentionCache {
     }
 
     deinit {
-        for slot in 0..<capacity {
-            storage[slot]?.deallocate()
-            spare[slot]?.deallocate()
-        }
+        for slot in 0..<capacity { release(slot: slot) }
         storage.deallocate()
         spare.deallocate()
         steps.deallocate()
@@ -69,7 +66,7 @@ final class SelfAttentionCache {
     func grow(slot: Int, to newSteps: Int, used: Int) {
         let old = steps[slot]
         guard newSteps > old else { return }
-        let fresh = UnsafeMutableRawPointer.allocate(byteCount: max(slotBytes(steps: newSteps), 1), alignment: 64)
+        let fresh = PageAllocation.allocate(byteCount: slotBytes(steps: newSteps))
         if let from = storage[slot] { copy(from: from, steps: old, to: fresh, steps: newSteps, used: used) }
         release(slot: slot)
         storage[slot] = fresh
@@ -80,8 +77,8 @@ final class SelfAttentionCache {
     /// Frees `slot`'s storage and spare.
     func release(slot: Int) {
         let bytes = slotBytes(steps: steps[slot])
-        if let p = storage[slot] { p.deallocate(); allocatedBytes -= bytes; storage[slot] = nil }
-        if let p = spare[slot] { p.deallocate(); allocatedBytes -= bytes; spare[slot] = nil }
+        if let p = storage[slot] { PageAllocation.deallocate(p, byteCount: bytes); allocatedBytes -= bytes; storage[slot] = nil }
+        if let p = spare[slot] { PageAllocation.deallocate(p, byteCount: bytes); allocatedBytes -= bytes; spare[slot] = nil }
         steps[slot] = 0
     }
 
@@ -98,7 +95,7 @@ final class SelfAttentionCache {
     func reorder(targets: [Int], sources: [Int], positions: [Int]) {
         for (i, target) in targets.enumerated() {
             if spare[target] == nil {
-                spare[target] = .allocate(byteCount: max(slotBytes(steps: steps[target]), 1), alignment: 64)
+                spare[target] = PageAllocation.allocate(byteCount: slotBytes(steps: steps[target]))
                 allocatedBytes += slotBytes(steps: steps[target])
             }
             if let from = storage[sources[i]] {
