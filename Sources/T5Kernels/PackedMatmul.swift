@@ -22,6 +22,15 @@ private struct PackedJob {
     /// The same product for the C kernels; `level` says which of them runs (or the Swift ones).
     var c: T5KLinear
     let level: InstructionSet
+
+    init(x: UnsafePointer<Float>, rows: Int, ldx: Int, ldy: Int, w: PackedMatrix, y: UnsafeMutablePointer<Float>,
+         accumulate: Bool, level: InstructionSet) {
+        self.x = x; self.rows = rows; self.ldx = ldx; self.ldy = ldy; self.w = w; self.y = y
+        self.accumulate = accumulate; self.level = level
+        c = T5KLinear(x: x, w: w.values, scales: w.scales, y: y, rows: rows, in: w.inFeatures, out: w.outFeatures,
+                      format: w.format.kernelCode, accumulate: accumulate ? 1 : 0,
+                      ldx: ldx, ldw: w.inFeatures, ldy: ldy)
+    }
 }
 
 /// Rows up to this many use the pool kernels; more go to sgemm (on widened panels unless f32), whose cache blocking wins
@@ -60,36 +69,110 @@ package func packedLinear(
         }
         return
     }
-    let c = T5KLinear(x: x, w: w.values, scales: w.scales, y: y, rows: rows, in: w.inFeatures, out: w.outFeatures,
-                      format: w.format.kernelCode, accumulate: accumulate ? 1 : 0,
-                      ldx: ldx, ldw: w.inFeatures, ldy: ldy)
-    var job = PackedJob(x: x, rows: rows, ldx: ldx, ldy: ldy, w: w, y: y, accumulate: accumulate, c: c,
-                        level: pool.instructionSet)
-    // One chunk per thread, a multiple of 8 so that the C kernels' batch-1 tiles (eight weight rows) cover it: each
-    // chunk is one long weight stream, which the prefetchers follow; eight chunks per thread restarted the stream
-    // sixteen times per product (int8 flan-t5-base batch 1: 170-183 -> 272-278 tok/s). Claims stay dynamic, so a
-    // worker that is late leaves its chunk to the caller (PERFORMANCE.md, "One weight stream per thread").
-    let chunk = (max(16, (w.outFeatures + pool.threadCount - 1) / pool.threadCount) + 7) & ~7
+    var job = PackedJob(x: x, rows: rows, ldx: ldx, ldy: ldy, w: w, y: y, accumulate: accumulate, level: pool.instructionSet)
     withUnsafePointer(to: &job) { p in
-        pool.parallelFor(count: w.outFeatures, chunk: chunk, context: UnsafeRawPointer(p)) { context, begin, end in
-            let jobPointer = context.assumingMemoryBound(to: PackedJob.self)
-            switch jobPointer.pointee.level {
-            case .avx512:
-                _ = withUnsafePointer(to: jobPointer.pointee.c) { t5k_linear_avx512($0, begin, end) }
-                return
-            case .avx2:
-                _ = withUnsafePointer(to: jobPointer.pointee.c) { t5k_linear_avx2($0, begin, end) }
-                return
-            case .portable: break
-            }
-            let job = jobPointer.pointee
-            switch job.w.format {
-            case .f32: packedRows(F32Elements.self, job, begin, end)
-            case .int8: packedRows(Int8Elements.self, job, begin, end)
-            case .bf16: packedRows(BF16Elements.self, job, begin, end)
-            case .f16: packedRows(F16Elements.self, job, begin, end)
+        pool.parallelFor(count: w.outFeatures, chunk: poolChunk(outputs: w.outFeatures, pool), context: UnsafeRawPointer(p)) {
+            context, begin, end in
+            runPackedRows(context.assumingMemoryBound(to: PackedJob.self), begin, end)
+        }
+    }
+}
+
+/// Whether a product of `rows` rows in `format` runs on the pool's tile kernels (rather than the packed-panel
+/// kernel or sgemm): `packedLinear`'s choice.
+@inline(__always)
+private func usesPoolKernels(rows: Int, _ format: PackedFormat, _ level: InstructionSet, rowIndependent: Bool) -> Bool {
+    if !rowIndependent && level == .avx512 && rows >= gemmMinRows(format) { return false }
+    return rows <= poolMaxRows(format, level) || (rowIndependent && level != .portable)
+}
+
+/// One chunk per thread, a multiple of 8 so that the C kernels' batch-1 tiles (eight weight rows) cover it: each chunk
+/// is one long weight stream, which the prefetchers follow; eight chunks per thread restarted the stream sixteen times
+/// per product (int8 flan-t5-base batch 1: 170-183 -> 272-278 tok/s). Claims stay dynamic, so a worker that is late
+/// leaves its chunk to the caller (PERFORMANCE.md, "One weight stream per thread").
+@inline(__always)
+private func poolChunk(outputs: Int, _ pool: WorkerPool) -> Int {
+    (max(16, (outputs + pool.threadCount - 1) / pool.threadCount) + 7) & ~7
+}
+
+/// Output columns `begin..<end` of one product, by the kernels of its level.
+private func runPackedRows(_ jobPointer: UnsafePointer<PackedJob>, _ begin: Int, _ end: Int) {
+    switch jobPointer.pointee.level {
+    case .avx512:
+        _ = withUnsafePointer(to: jobPointer.pointee.c) { t5k_linear_avx512($0, begin, end) }
+        return
+    case .avx2:
+        _ = withUnsafePointer(to: jobPointer.pointee.c) { t5k_linear_avx2($0, begin, end) }
+        return
+    case .portable: break
+    }
+    let job = jobPointer.pointee
+    switch job.w.format {
+    case .f32: packedRows(F32Elements.self, job, begin, end)
+    case .int8: packedRows(Int8Elements.self, job, begin, end)
+    case .bf16: packedRows(BF16Elements.self, job, begin, end)
+    case .f16: packedRows(F16Elements.self, job, begin, end)
+    }
+}
+
+/// Two or three products of the same input (a decode step's q/k/v, wi_0/wi_1) in one pool dispatch: their output
+/// columns are split as one range, so each thread streams one run of weights and the pool synchronises once, not
+/// once per product (PERFORMANCE.md, "Decode products grouped per dispatch"). Each output is computed exactly as
+/// `packedLinear` would; products that would not run on the tile kernels go one by one.
+package func packedLinearGroup(
+    _ x: UnsafePointer<Float>, rows: Int, _ w0: PackedMatrix, into y0: UnsafeMutablePointer<Float>,
+    _ w1: PackedMatrix, into y1: UnsafeMutablePointer<Float>,
+    _ w2: PackedMatrix? = nil, into y2: UnsafeMutablePointer<Float>? = nil,
+    pool: WorkerPool, rowIndependent: Bool = false
+) {
+    let level = pool.instructionSet
+    let third = w2.flatMap { w in y2.map { (w, $0) } }
+    func fits(_ w: PackedMatrix) -> Bool {
+        w.inFeatures == w0.inFeatures && usesPoolKernels(rows: rows, w.format, level, rowIndependent: rowIndependent)
+    }
+    let together = pool.threadCount > 1 && fits(w0) && fits(w1) && (third.map { fits($0.0) } ?? true)
+    guard together else {
+        packedLinear(x, rows: rows, w0, into: y0, accumulate: false, pool: pool, rowIndependent: rowIndependent)
+        packedLinear(x, rows: rows, w1, into: y1, accumulate: false, pool: pool, rowIndependent: rowIndependent)
+        if let (w, y) = third { packedLinear(x, rows: rows, w, into: y, accumulate: false, pool: pool, rowIndependent: rowIndependent) }
+        return
+    }
+    func job(_ w: PackedMatrix, _ y: UnsafeMutablePointer<Float>) -> PackedJob {
+        PackedJob(x: x, rows: rows, ldx: w.inFeatures, ldy: w.outFeatures, w: w, y: y, accumulate: false, level: level)
+    }
+    var group = GroupJob(parts: (job(w0, y0), job(w1, y1), third.map { job($0.0, $0.1) } ?? job(w1, y1)),
+                         count: third == nil ? 2 : 3)
+    let total = group.end(2)
+    withUnsafePointer(to: &group) { p in
+        pool.parallelFor(count: total, chunk: poolChunk(outputs: total, pool), context: UnsafeRawPointer(p)) {
+            context, begin, end in
+            let g = context.assumingMemoryBound(to: GroupJob.self)
+            withUnsafePointer(to: g.pointee.parts) { parts in
+                parts.withMemoryRebound(to: PackedJob.self, capacity: 3) { jobs in
+                    var start = 0
+                    for i in 0..<g.pointee.count {
+                        let out = jobs[i].w.outFeatures
+                        let b = max(begin, start), e = min(end, start + out)
+                        if b < e { runPackedRows(jobs + i, b - start, e - start) }
+                        start += out
+                    }
+                }
             }
         }
+    }
+}
+
+/// The parts of `packedLinearGroup` (a tuple, so the dispatch allocates nothing); `count` of them are used.
+private struct GroupJob {
+    var parts: (PackedJob, PackedJob, PackedJob)
+    let count: Int
+
+    /// Output columns of parts 0...i together.
+    func end(_ i: Int) -> Int {
+        var n = parts.0.w.outFeatures
+        if i >= 1 && count > 1 { n += parts.1.w.outFeatures }
+        if i >= 2 && count > 2 { n += parts.2.w.outFeatures }
+        return n
     }
 }
 

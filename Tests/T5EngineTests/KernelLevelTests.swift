@@ -127,6 +127,54 @@ import Testing
         }
     }
 
+    /// Products grouped in one dispatch (a decode step's q/k/v, wi_0/wi_1) give each output exactly the bits of the
+    /// products run one by one, for every level and format, two and three parts, outputs not multiples of 8.
+    @Test(arguments: [1, 3, 8])
+    func groupedProductsEqualSeparateOnes(rows: Int) {
+        let n = 96, outs = [40, 72, 20]
+        let x = Int8AndConvertTests.values(rows * n, seed: 15)
+        for level in Self.levels {
+            let pool = WorkerPool(threads: 2, instructionSet: level)
+            defer { pool.shutdown() }
+            for format in Self.formats {
+                let ms = outs.map { Self.matrix(format, out: $0, n: n) }
+                // The matrices' bytes and scales, copied to memory that outlives the closures below.
+                let bytes = ms.map { m -> UnsafeMutableRawPointer in
+                    let p = UnsafeMutableRawPointer.allocate(byteCount: m.bytes.count, alignment: 64)
+                    m.bytes.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+                    return p
+                }
+                let scales = ms.map { m -> UnsafeMutablePointer<Float> in
+                    let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, m.scales.count))
+                    p.initialize(from: m.scales + [0], count: max(1, m.scales.count))
+                    return p
+                }
+                let w = (0..<3).map { i in
+                    PackedMatrix(values: UnsafeRawPointer(bytes[i]), format: format, scales: format == .int8 ? UnsafePointer(scales[i]) : nil,
+                                 outFeatures: outs[i], inFeatures: n)
+                }
+                let separate = outs.map { UnsafeMutablePointer<Float>.allocate(capacity: rows * $0) }
+                let grouped = outs.map { UnsafeMutablePointer<Float>.allocate(capacity: rows * $0) }
+                let two = outs.prefix(2).map { UnsafeMutablePointer<Float>.allocate(capacity: rows * $0) }
+                defer { (bytes).forEach { $0.deallocate() }; scales.forEach { $0.deallocate() }
+                        (separate + grouped + two).forEach { $0.deallocate() } }
+                for i in 0..<3 {
+                    packedLinear(x, rows: rows, w[i], into: separate[i], accumulate: false, pool: pool, rowIndependent: true)
+                }
+                packedLinearGroup(x, rows: rows, w[0], into: grouped[0], w[1], into: grouped[1], w[2], into: grouped[2],
+                                  pool: pool, rowIndependent: true)
+                packedLinearGroup(x, rows: rows, w[0], into: two[0], w[1], into: two[1], pool: pool, rowIndependent: true)
+                func bits(_ p: UnsafeMutablePointer<Float>, _ i: Int) -> [UInt32] { (0..<(rows * outs[i])).map { p[$0].bitPattern } }
+                for i in 0..<3 {
+                    #expect(bits(grouped[i], i) == bits(separate[i], i), "\(level) \(format) part \(i) of 3")
+                }
+                for i in 0..<2 {
+                    #expect(bits(two[i], i) == bits(separate[i], i), "\(level) \(format) part \(i) of 2")
+                }
+            }
+        }
+    }
+
     @Test func bestLevelIsSupported() {
         #expect(InstructionSet.best.isSupported)
         #if arch(x86_64)

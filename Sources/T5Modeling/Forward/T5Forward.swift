@@ -128,9 +128,7 @@ extension T5Model {
             // Causal self-attention over each row's positions 0...t: x += o(attention(norm(x))).
             let a = block.selfAttention
             rmsNorm(x, rows: batch, dim: d, weight: a.layerNorm.pointer, eps: c.layerNormEpsilon, into: h)
-            linear(h, rows: batch, a.q, out: inner, in: d, into: q, rowIndependent: true)
-            linear(h, rows: batch, a.k, out: inner, in: d, into: k, rowIndependent: true)
-            linear(h, rows: batch, a.v, out: inner, in: d, into: v, rowIndependent: true)
+            linear(h, rows: batch, a.q, into: q, a.k, into: k, a.v, into: v, rowIndependent: true)
             for b in 0..<batch {
                 // The row's cache holds position t (the session grew it before the step).
                 let slot = slots[b], t = position[slot]
@@ -184,11 +182,13 @@ extension T5Model {
     ) {
         let c = config, d = c.dModel
         rmsNorm(x, rows: rows, dim: d, weight: w.layerNorm.pointer, eps: c.layerNormEpsilon, into: h)
-        linear(h, rows: rows, w.wi, out: c.dFF, in: d, into: ff, rowIndependent: rowIndependent)
-        activate(ff, count: rows * c.dFF, activation)
         if let wiGate = w.wiGate, let gate {
-            linear(h, rows: rows, wiGate, out: c.dFF, in: d, into: gate, rowIndependent: rowIndependent)
+            linear(h, rows: rows, w.wi, into: ff, wiGate, into: gate, rowIndependent: rowIndependent)
+            activate(ff, count: rows * c.dFF, activation)
             multiply(ff, by: gate, count: rows * c.dFF)
+        } else {
+            linear(h, rows: rows, w.wi, out: c.dFF, in: d, into: ff, rowIndependent: rowIndependent)
+            activate(ff, count: rows * c.dFF, activation)
         }
         linear(ff, rows: rows, w.wo, out: d, in: c.dFF, into: x, accumulate: true, rowIndependent: rowIndependent)
     }

@@ -108,4 +108,16 @@ extension T5Model {
         packedLinear(x, rows: rows, ldx: ldx, w.matrix, into: y, ldy: ldy, accumulate: accumulate, pool: runtime.pool,
                      rowIndependent: rowIndependent)
     }
+
+    /// Two or three products of the same input `x[rows, in]` in one pool dispatch, each into its own `y`
+    /// (`packedLinearGroup`): the decode step's q/k/v and wi_0/wi_1.
+    @inline(__always)
+    func linear(
+        _ x: UnsafePointer<Float>, rows: Int, _ w0: LinearWeight, into y0: UnsafeMutablePointer<Float>,
+        _ w1: LinearWeight, into y1: UnsafeMutablePointer<Float>,
+        _ w2: LinearWeight? = nil, into y2: UnsafeMutablePointer<Float>? = nil, rowIndependent: Bool
+    ) {
+        packedLinearGroup(x, rows: rows, w0.matrix, into: y0, w1.matrix, into: y1, w2?.matrix, into: y2,
+                          pool: runtime.pool, rowIndependent: rowIndependent)
+    }
 }
