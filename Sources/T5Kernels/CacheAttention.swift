@@ -53,6 +53,24 @@ package func f32MatvecTransposedC(_ a: UnsafePointer<Float>, lda: Int, rows m: I
     _ = t5k_f32_matvec_t(a, lda, m, n, x, y, level.kernelLevel)
 }
 
+/// `y[i] = scale(i) · (a[i] · x)` over int8 rows `lda` bytes apart (`scales[i * scaleStride]`), in the C kernels of
+/// `level` (not `.portable`): `packedMatvec` for int8 caches.
+@inline(__always)
+package func int8MatvecC(_ a: UnsafeRawPointer, lda: Int, rows m: Int, cols n: Int, scales: UnsafePointer<Float>,
+                         scaleStride: Int, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
+                         _ level: InstructionSet) {
+    _ = t5k_i8_matvec(a.assumingMemoryBound(to: Int8.self), lda, m, n, scales, scaleStride, x, y, level.kernelLevel)
+}
+
+/// `y = Σ_i x[i]·scale(i)·a[i]` over int8 rows `lda` bytes apart, in the C kernels of `level` (not `.portable`):
+/// `packedMatvecTransposed` for int8 caches.
+@inline(__always)
+package func int8MatvecTransposedC(_ a: UnsafeRawPointer, lda: Int, rows m: Int, cols n: Int, scales: UnsafePointer<Float>,
+                                   scaleStride: Int, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
+                                   _ level: InstructionSet) {
+    _ = t5k_i8_matvec_t(a.assumingMemoryBound(to: Int8.self), lda, m, n, scales, scaleStride, x, y, level.kernelLevel)
+}
+
 /// `y[m] = a[m, n] · x[n]` over f16 rows `lda` elements apart, widened by F16C. Only where `InstructionSet.best` is
 /// not `.portable`.
 @inline(__always)

@@ -1,5 +1,5 @@
 // The cache attention kernels: f32 in C (every level this CPU runs) against a double-precision reference, and f16
-// with F16C (C) against portable Swift widening, for row counts and widths that exercise the vector bodies, the
+// with F16C and int8 (C) against portable Swift widening, for row counts and widths that exercise the vector bodies, the
 // four-key and four-vector blocks and the scalar tails.
 import Testing
 @testable import T5Kernels
@@ -25,6 +25,32 @@ import Testing
                     packedMatvecTransposed(F16Elements.self, a, rowBytes: 2 * lda, rows: m, cols: n, scales: nil, scaleStride: 0, x, into: $0.baseAddress!)
                 }
                 #expect(zip(fast.prefix(n), portable.prefix(n)).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($1)) }, "transposed \(m)x\(n)")
+            }
+        }
+    }
+
+    /// int8 caches (one scale per row, `stride` apart as the heads interleave them) in C at every level, against the
+    /// portable Swift loops.
+    @Test(.enabled(if: InstructionSet.best != .portable, "needs AVX2"), arguments: [(1, 64), (37, 64), (130, 64), (5, 23), (9, 8), (6, 80)])
+    func int8CKernelsMatchPortable(_ shape: (Int, Int)) {
+        let (m, n) = shape, lda = n + 7, stride = 3
+        var rng = SystemRandomNumberGenerator()
+        let a: [Int8] = (0..<(m * lda)).map { _ in Int8.random(in: -127...127, using: &rng) }
+        let scales: [Float] = (0..<(m * stride)).map { _ in Float.random(in: 0.001...0.05, using: &rng) }
+        let x: [Float] = (0..<max(m, n)).map { _ in Float.random(in: -1...1, using: &rng) }
+        for level in InstructionSet.allCases where level != .portable && level.isSupported {
+            var fast = [Float](repeating: .nan, count: max(m, n) + 1), portable = fast
+            a.withUnsafeBytes { raw in
+                let a = raw.baseAddress!
+                int8MatvecC(a, lda: lda, rows: m, cols: n, scales: scales, scaleStride: stride, x, into: &fast, level)
+                packedMatvec(Int8Elements.self, a, rowBytes: lda, rows: m, cols: n, scales: scales, scaleStride: stride, x, into: &portable)
+                #expect((0..<m).allSatisfy { abs(fast[$0] - portable[$0]) <= 1e-4 * max(1, abs(portable[$0])) }, "\(level) matvec \(m)x\(n)")
+                #expect(fast[m].isNaN, "\(level) matvec wrote past row \(m)")
+                fast = [Float](repeating: .nan, count: max(m, n) + 1)
+                int8MatvecTransposedC(a, lda: lda, rows: m, cols: n, scales: scales, scaleStride: stride, x, into: &fast, level)
+                packedMatvecTransposed(Int8Elements.self, a, rowBytes: lda, rows: m, cols: n, scales: scales, scaleStride: stride, x, into: &portable)
+                #expect((0..<n).allSatisfy { abs(fast[$0] - portable[$0]) <= 1e-4 * max(1, abs(portable[$0])) }, "\(level) transposed \(m)x\(n)")
+                #expect(fast[n].isNaN, "\(level) transposed wrote past column \(n)")
             }
         }
     }

@@ -99,6 +99,14 @@ float t5k_read_sum(const float *p, long n, int level);
 /// the per-head call does no CPUID). They return 0 (and do nothing) at the baseline level or on another architecture.
 int t5k_f32_matvec(const float *a, long lda, long m, long n, const float *x, float *y, int level);
 int t5k_f32_matvec_t(const float *a, long lda, long m, long n, const float *x, float *y, int level);
+/// int8 attention products over caches with one f32 scale per row (`scales[i * scaleStride]` for row i):
+/// `y[m] = scale ⊙ (a[m, n] · x)`, and `y[n] = a[m, n]ᵀ · (scale ⊙ x)`, rows `lda` bytes apart, with the vectors of
+/// `level` (the caller checks it is allowed). They return 0 (and do nothing) at the baseline level or on another
+/// architecture.
+int t5k_i8_matvec(const signed char *a, long lda, long m, long n, const float *scales, long scaleStride, const float *x,
+                  float *y, int level);
+int t5k_i8_matvec_t(const signed char *a, long lda, long m, long n, const float *scales, long scaleStride,
+                    const float *x, float *y, int level);
 /// f16 attention products (`y[m] = a[m, n] · x`, and `y[n] = a[m, n]ᵀ · x`), rows `lda` elements apart, with F16C;
 /// call only at `T5K_LEVEL_AVX2` or above. They return 0 (and do nothing) if the target was built for another architecture.
 int t5k_f16_matvec_avx2(const unsigned short *a, long lda, long m, long n, const float *x, float *y);

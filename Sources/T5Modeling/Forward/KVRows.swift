@@ -10,8 +10,8 @@ struct KVRows {
     /// int8 only: one scale per position and head.
     let scales: UnsafeMutablePointer<Float>?
     let inner, heads: Int
-    /// The runtime's kernel level: from AVX2 up, f32 and f16 attention run in the C kernels (f16 widened by F16C)
-    /// rather than the portable Swift loops.
+    /// The runtime's kernel level: from AVX2 up, attention runs in the C kernels (f16 widened by F16C, int8 by sign
+    /// extension) rather than the portable Swift loops.
     var kernels: InstructionSet = .portable
 
     private var dkv: Int { inner / heads }
@@ -44,6 +44,8 @@ struct KVRows {
             f16MatvecF16C(k, lda: inner, rows: count, cols: dkv, q, into: scores)
         case .f16:
             packedMatvec(F16Elements.self, k, rowBytes: inner * e, rows: count, cols: dkv, scales: nil, scaleStride: 0, q, into: scores)
+        case .int8 where kernels != .portable:
+            int8MatvecC(k, lda: inner, rows: count, cols: dkv, scales: scales! + head, scaleStride: heads, q, into: scores, kernels)
         case .int8:
             packedMatvec(Int8Elements.self, k, rowBytes: inner, rows: count, cols: dkv, scales: scales! + head, scaleStride: heads, q, into: scores)
         }
@@ -62,6 +64,9 @@ struct KVRows {
             f16MatvecTransposedF16C(v, lda: inner, rows: count, cols: dkv, p, into: out)
         case .f16:
             packedMatvecTransposed(F16Elements.self, v, rowBytes: inner * e, rows: count, cols: dkv, scales: nil, scaleStride: 0, p, into: out)
+        case .int8 where kernels != .portable:
+            int8MatvecTransposedC(v, lda: inner, rows: count, cols: dkv, scales: scales! + head, scaleStride: heads, p,
+                                  into: out, kernels)
         case .int8:
             packedMatvecTransposed(Int8Elements.self, v, rowBytes: inner, rows: count, cols: dkv,
                                    scales: scales! + head, scaleStride: heads, p, into: out)
