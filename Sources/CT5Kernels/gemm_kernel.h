@@ -55,6 +55,9 @@ static void gemm_pack_##FMT(const T5KLinear *j, long o, long nn, long k0, long k
             for (int i = 0; i < 16; i++) {                                                                              \
                 const long c = c0 + i;                                                                                  \
                 if (c < nn) {                                                                                           \
+                    /* Sixteen rows advance together, too many streams for the hardware: 64 elements ahead, into   */ \
+                    /* L2 (64-row products +12 %, PERFORMANCE.md, "Encoder products on the pool").                   */ \
+                    __builtin_prefetch(w + ((o + c) * ldw + k0 + k + 64) * BYTES, 0, 1);                                \
                     const float s = j->scales ? j->scales[o + c] : 1.0f;                                                \
                     L(vf) v = L(load_##FMT)(w + (o + c) * ldw * BYTES, k0 + k) * s;                                     \
                     r[i] = (__m512)v;                                                                                   \
