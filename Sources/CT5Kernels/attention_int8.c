@@ -22,6 +22,9 @@ static void i8_matvec_##SUFFIX(const signed char *a, long lda, long m, long n, c
     long i = 0;                                                                                                        \
     for (; i + 4 <= m; i += 4) {                                                                                       \
         const signed char *r0 = a + i * lda, *r1 = r0 + lda, *r2 = r1 + lda, *r3 = r2 + lda;                           \
+        /* The keys 8 ahead asked for now, as in attention_f32.c. */                                                  \
+        for (int q = 0; q < 4; q++)                                                                                    \
+            for (long c = 0; c < n; c += 64) __builtin_prefetch(a + (i + 8 + q) * lda + c);                            \
         vf8_##SUFFIX c0 = 0, c1 = 0, c2 = 0, c3 = 0;                                                                   \
         long j = 0;                                                                                                    \
         for (; j + W <= n; j += W) {                                                                                   \
