@@ -1,7 +1,7 @@
 // One head of the encoder's bidirectional self-attention, split by query rows across the worker pool: each chunk of
 // rows computes its scores (Q·Kᵀ), adds the position bias and takes the softmax, then multiplies by V, all with the
 // C kernels reading the heads in place (row strides), so no OpenBLAS call per head and no single-threaded softmax
-// (PERFORMANCE.md, "Encoder attention on the pool").
+// (PERFORMANCE.md, "Peer comparison under load, encoder fusion, encoder attention on the pool").
 import CT5Kernels
 
 /// One head over `n` positions: `ctx[i] = softmax(q[i]·Kᵀ + bias(i)) · V`.

@@ -1,7 +1,7 @@
 // Hot decode kernels in C, compiled for several x86-64 levels in one build and chosen at run time by CPUID.
 // Swift has no per-function target features, and `-target-cpu` is an unsafe flag a dependency may not use, so this
 // target is how a plain `swift build` (and any package depending on T5Engine) gets AVX2/FMA or AVX-512 code
-// (PERFORMANCE.md, "Fast by default: C kernels with run-time dispatch").
+// (PERFORMANCE.md, "The README's build against T5_TARGET_CPU=native").
 #ifndef T5_KERNELS_H
 #define T5_KERNELS_H
 
@@ -32,7 +32,8 @@ typedef struct {
     int format;
     int accumulate;
     /// Row strides in elements of `x`, `w` and `y` (`in`, `in` and `out` for dense matrices); larger ones let the
-    /// encoder's attention read heads in place (PERFORMANCE.md, "Encoder attention on the pool").
+    /// encoder's attention read heads in place (PERFORMANCE.md, "Peer comparison under load, encoder fusion, encoder
+    /// attention on the pool").
     long ldx;
     long ldw;
     long ldy;
