@@ -53,11 +53,11 @@ package func packedLinear(
 ) {
     let ldx = ldx ?? w.inFeatures, ldy = ldy ?? w.outFeatures
     precondition(ldx >= w.inFeatures && ldy >= w.outFeatures, "packedLinear: rows overlap")
-    if !rowIndependent && pool.instructionSet == .avx512 && rows >= gemmMinRows(w.format) {
+    if usesPackedPanels(rows: rows, w.format, pool.instructionSet, rowIndependent: rowIndependent) {
         gemmOnPool(x, rows: rows, ldx: ldx, w, into: y, ldy: ldy, accumulate: accumulate, pool: pool)
         return
     }
-    if rows > poolMaxRows(w.format, pool.instructionSet) && !(rowIndependent && pool.instructionSet != .portable) {
+    if !usesPoolKernels(rows: rows, w.format, pool.instructionSet, rowIndependent: rowIndependent) {
         switch w.format {
         case .f32:
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(w.outFeatures), Int32(w.inFeatures),
@@ -78,12 +78,17 @@ package func packedLinear(
     }
 }
 
-/// Whether a product of `rows` rows in `format` runs on the pool's tile kernels (rather than the packed-panel
-/// kernel or sgemm): `packedLinear`'s choice.
+/// Whether `packedLinear` runs a product of `rows` rows in `format` through the packed-panel kernel.
+@inline(__always)
+private func usesPackedPanels(rows: Int, _ format: PackedFormat, _ level: InstructionSet, rowIndependent: Bool) -> Bool {
+    !rowIndependent && level == .avx512 && rows >= gemmMinRows(format)
+}
+
+/// Whether `packedLinear` runs it on the pool's tile kernels (rather than the packed-panel kernel or sgemm).
 @inline(__always)
 private func usesPoolKernels(rows: Int, _ format: PackedFormat, _ level: InstructionSet, rowIndependent: Bool) -> Bool {
-    if !rowIndependent && level == .avx512 && rows >= gemmMinRows(format) { return false }
-    return rows <= poolMaxRows(format, level) || (rowIndependent && level != .portable)
+    !usesPackedPanels(rows: rows, format, level, rowIndependent: rowIndependent)
+        && (rows <= poolMaxRows(format, level) || (rowIndependent && level != .portable))
 }
 
 /// One chunk per thread, a multiple of 8 so that the C kernels' batch-1 tiles (eight weight rows) cover it: each chunk

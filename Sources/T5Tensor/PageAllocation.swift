@@ -1,7 +1,7 @@
 // Large scratch buffers and caches straight from the kernel's pages, so that freeing them gives them back at once.
 // Through malloc, glibc kept a finished request's large buffers in its heap (its mmap threshold rises after the first
 // large free) and peak RSS grew over the first requests: flan-t5-small int8, batch 8, prompt 256, 123 MB for one
-// request, 149 MB from the third on (PERFORMANCE.md, "Scratch from the kernel's pages").
+// request, 142 MB for two, 149 MB for four (PERFORMANCE.md, "Scratch from the kernel's pages").
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
