@@ -28,16 +28,8 @@ import Testing
                     packedLinear(x, rows: rows, ldx: ldx, matrix, into: &y, accumulate: true, pool: pool)
                 }
             }
-            var worst: Double = 0
-            for r in 0..<rows {
-                for o in 0..<out {
-                    var e: Double = 0.25, mag: Double = 1
-                    for i in 0..<n {
-                        e += Double(m.widened[o * n + i]) * Double(x[r * ldx + i]); mag += abs(Double(m.widened[o * n + i]))
-                    }
-                    worst = max(worst, abs(Double(y[r * out + o]) - e) / mag)
-                }
-            }
+            let worst = KernelLevelTests.worstError(y, start: 0.25, widened: m.widened, x: x, ldx: ldx, rows: rows,
+                                                    out: out, n: n)
             #expect(worst < 2e-6, "\(format) \(shape)")
         }
     }

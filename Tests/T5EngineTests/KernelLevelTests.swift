@@ -58,6 +58,23 @@ import Testing
         return y
     }
 
+    /// The largest |y - (start + x · wᵀ)| over `y`'s outputs, each relative to 1 + Σ|w| of its row, the reference in
+    /// double precision over the exactly widened weights; rows of `x` `ldx` apart.
+    static func worstError(_ y: [Float], start: Double, widened: [Float], x: [Float], ldx: Int, rows: Int, out: Int,
+                           n: Int) -> Double {
+        var worst: Double = 0
+        for r in 0..<rows {
+            for o in 0..<out {
+                var e = start, mag: Double = 1
+                for i in 0..<n {
+                    e += Double(widened[o * n + i]) * Double(x[r * ldx + i]); mag += abs(Double(widened[o * n + i]))
+                }
+                worst = max(worst, abs(Double(y[r * out + o]) - e) / mag)
+            }
+        }
+        return worst
+    }
+
     /// Widths that are and are not multiples of the vector lengths; row counts across every tile shape.
     @Test(arguments: [(1, 64), (2, 77), (3, 512), (5, 130), (8, 96), (13, 33), (20, 144)])
     func everyLevelMatchesNaive(_ shape: (rows: Int, n: Int)) {
@@ -93,16 +110,7 @@ import Testing
                 let m = Self.matrix(format, out: out, n: n)
                 let y = Self.run(level, format, m, x: x, rows: rows, out: out, n: n, accumulateOnto: 0.5,
                                  rowIndependent: false)
-                var worst: Double = 0
-                for r in 0..<rows {
-                    for o in 0..<out {
-                        var e: Double = 0.5, mag: Double = 1
-                        for i in 0..<n {
-                            e += Double(m.widened[o * n + i]) * Double(x[r * n + i]); mag += abs(Double(m.widened[o * n + i]))
-                        }
-                        worst = max(worst, abs(Double(y[r * out + o]) - e) / mag)
-                    }
-                }
+                let worst = Self.worstError(y, start: 0.5, widened: m.widened, x: x, ldx: n, rows: rows, out: out, n: n)
                 #expect(worst < 2e-6, "\(level) \(format)")
             }
         }
