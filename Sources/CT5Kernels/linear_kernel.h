@@ -55,6 +55,54 @@ static inline __attribute__((always_inline)) float L(reduce)(L(vf) v) {
     return c.x + c.y;
 }
 
+#if W == 16
+/// `reduce` of sixteen accumulators at once: out[i] = reduce(v[i]), bit for bit (the same additions, lane pairs
+/// (i, i+8), then (i, i+4), (i, i+2), (0, 1)), done by two-source permutes that pair up the halves of two vectors, so
+/// 15 vector adds replace 16 x 4 narrowing ones. A 4 x 4 tile over k = 512 spent a fifth of its time reducing
+/// (PERFORMANCE.md, "Tile epilogue: sixteen reductions at once").
+static inline __attribute__((always_inline)) L(vf) L(reduce16)(const L(vf) v[16]) {
+    L(vf) a[8], b[4], c[2];
+    for (int i = 0; i < 8; i++)
+        a[i] = __builtin_shufflevector(v[2 * i], v[2 * i + 1], 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23)
+             + __builtin_shufflevector(v[2 * i], v[2 * i + 1], 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+    // a[i] holds the 8 halves' sums of v[2i] (lanes 0-7) and v[2i+1] (lanes 8-15).
+    for (int i = 0; i < 4; i++)
+        b[i] = __builtin_shufflevector(a[2 * i], a[2 * i + 1], 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27)
+             + __builtin_shufflevector(a[2 * i], a[2 * i + 1], 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31);
+    // b[i]: four lanes each of v[4i] ... v[4i+3].
+    for (int i = 0; i < 2; i++)
+        c[i] = __builtin_shufflevector(b[2 * i], b[2 * i + 1], 0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24, 25, 28, 29)
+             + __builtin_shufflevector(b[2 * i], b[2 * i + 1], 2, 3, 6, 7, 10, 11, 14, 15, 18, 19, 22, 23, 26, 27, 30, 31);
+    // c[i]: two lanes each of v[8i] ... v[8i+7].
+    return __builtin_shufflevector(c[0], c[1], 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)
+         + __builtin_shufflevector(c[0], c[1], 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+}
+#endif
+
+/// The 4 x 4 tiles' epilogue on AVX-512: sixteen sums at once, ordered so that lanes 4b..4b+3 are row b's four
+/// outputs (one 16-byte store each); scaled and accumulated exactly as the one-by-one loop after it.
+#if W == 16
+#define EPILOGUE_4X4                                                                                                    \
+    if (OB == 4 && RBN == 4 && k == n) {                                                                                \
+        L(vf) v[16];                                                                                                    \
+        for (int b = 0; b < 4; b++) for (int a = 0; a < 4; a++) v[4 * b + a] = acc[a][b];                              \
+        L(vf) d = L(reduce16)(v);                                                                                       \
+        __attribute__((ext_vector_type(4))) float s4 = 1.0f;                                                            \
+        if (j->scales) __builtin_memcpy(&s4, j->scales + o, sizeof s4);                                                 \
+        __attribute__((ext_vector_type(4))) float db[4] = {d.lo.lo, d.lo.hi, d.hi.lo, d.hi.hi};                        \
+        for (int b = 0; b < 4; b++) {                                                                                   \
+            __attribute__((ext_vector_type(4))) float yb;                                                               \
+            float *yp = j->y + (r + b) * ldy + o;                                                                       \
+            if (j->accumulate) { __builtin_memcpy(&yb, yp, sizeof yb); yb = yb + db[b] * s4; }                          \
+            else yb = db[b] * s4;                                                                                       \
+            __builtin_memcpy(yp, &yb, sizeof yb);                                                                       \
+        }                                                                                                               \
+        return;                                                                                                         \
+    }
+#else
+#define EPILOGUE_4X4
+#endif
+
 /// One tile: weight rows o..<o+OB against input rows r..<r+RBN. OB and RBN are constants at every call site, so the
 /// accumulator array lives in registers.
 #define DEFINE_TILE(FMT, BYTES)                                                                                       \
@@ -89,6 +137,7 @@ static inline __attribute__((always_inline)) void L(tile_##FMT)(const T5KLinear 
             for (int a = 0; a < OB; a++) acc[a][b] = __builtin_elementwise_fma(wv[a], xv, acc[a][b]);                  \
         }                                                                                                               \
     }                                                                                                                   \
+    EPILOGUE_4X4                                                                                                        \
     for (int a = 0; a < OB; a++) {                                                                                      \
         const float s = j->scales ? j->scales[o + a] : 1.0f;                                                            \
         for (int b = 0; b < RBN; b++) {                                                                                 \
@@ -174,4 +223,5 @@ int KNAME(const T5KLinear *job, long begin, long end) {
     return 1;
 }
 
+#undef EPILOGUE_4X4
 #undef L
