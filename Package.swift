@@ -57,7 +57,7 @@ let package = Package(
         .target(name: "CT5Kernels"),
         .target(name: "T5Kernels", dependencies: ["CBLAS", "CT5Kernels", "T5Tensor"], swiftSettings: kernelSwiftSettings),
         .target(name: "T5Modeling", dependencies: ["T5Kernels", "T5SafeTensors", "T5Tensor"], swiftSettings: kernelSwiftSettings),
-        .target(name: "T5Generation", dependencies: ["T5Modeling"]),
+        .target(name: "T5Generation", dependencies: ["T5Modeling", "T5Kernels"]),
         .target(
             name: "T5Engine",
             dependencies: ["T5Tokenizers", "T5Generation", "T5Modeling", "T5Kernels", "T5SafeTensors", "T5Tensor"]

@@ -60,5 +60,7 @@ int t5k_pack_keys_avx512(const float *k, long ld, long n, long dkv, float *dst) 
 int t5k_encoder_attention_avx512(const T5KAttentionHead *head, long begin, long end) { (void)head; (void)begin; (void)end; return 0; }
 int t5k_rms_norm_avx512(const float *x, long dim, const float *weight, float eps, float *y, long begin, long end) { (void)x; (void)dim; (void)weight; (void)eps; (void)y; (void)begin; (void)end; return 0; }
 int t5k_gated_avx512(float *pair, long width, int activation, long begin, long end) { (void)pair; (void)width; (void)activation; (void)begin; (void)end; return 0; }
+int t5k_gate_avx512(float *a, const float *g, long n, int activation) { (void)a; (void)g; (void)n; (void)activation; return 0; }
+long t5k_argmax_avx512(const float *p, long n) { (void)p; (void)n; return -1; }
 
 #endif

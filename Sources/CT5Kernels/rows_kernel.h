@@ -72,29 +72,68 @@ int t5k_rms_norm_avx512(const float *x, long dim, const float *weight, float eps
     return 1;
 }
 
+/// a[i] = act(a[i]) * g[i] for i < n (`activation` one of the T5K_ACT_* this file knows).
+static inline __attribute__((always_inline)) void gate_span(float *a, const float *g, long n, int activation) {
+    const __m512 c = _mm512_set1_ps(2 * 0.7978845608028654f), cube = _mm512_set1_ps(0.044715f);
+    const __m512 one = _mm512_set1_ps(1.0f);
+    for (long i = 0; i < n; i += 16) {
+        const __mmask16 m = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        const __m512 v = _mm512_maskz_loadu_ps(m, a + i);
+        __m512 f;
+        if (activation == T5K_ACT_RELU) {
+            f = _mm512_max_ps(v, _mm512_setzero_ps());
+        } else {
+            // gelu_new as x·sigmoid(2·√(2/π)·(x + 0.044715·x³)), silu as x·sigmoid(x) (Activations.swift).
+            const __m512 z = activation == T5K_ACT_SILU
+                ? v : _mm512_mul_ps(c, _mm512_fmadd_ps(_mm512_mul_ps(cube, v), _mm512_mul_ps(v, v), v));
+            f = _mm512_div_ps(v, _mm512_add_ps(one, rows_exp(_mm512_sub_ps(_mm512_setzero_ps(), z))));
+        }
+        _mm512_mask_storeu_ps(a + i, m, _mm512_mul_ps(f, _mm512_maskz_loadu_ps(m, g + i)));
+    }
+}
+
+static inline int known_activation(int activation) {
+    return activation == T5K_ACT_RELU || activation == T5K_ACT_GELU_TANH || activation == T5K_ACT_SILU;
+}
+
 /// Rows begin..<end of `pair` (`[rows, 2 * width]`: wi_0·h then wi_1·h): the first half of each row becomes
 /// act(first) * second, in place (the next product reads it `2 * width` apart). `activation`: T5K_ACT_*; 0 if unknown.
 int t5k_gated_avx512(float *pair, long width, int activation, long begin, long end) {
-    if (activation != T5K_ACT_RELU && activation != T5K_ACT_GELU_TANH && activation != T5K_ACT_SILU) return 0;
-    const __m512 c = _mm512_set1_ps(2 * 0.7978845608028654f), cube = _mm512_set1_ps(0.044715f);
-    const __m512 one = _mm512_set1_ps(1.0f);
-    for (long r = begin; r < end; r++) {
-        float *a = pair + 2 * r * width, *g = a + width;
-        for (long i = 0; i < width; i += 16) {
-            const __mmask16 m = width - i >= 16 ? 0xFFFF : (__mmask16)((1u << (width - i)) - 1);
-            const __m512 v = _mm512_maskz_loadu_ps(m, a + i);
-            __m512 f;
-            if (activation == T5K_ACT_RELU) {
-                f = _mm512_max_ps(v, _mm512_setzero_ps());
-            } else {
-                // gelu_new as x·sigmoid(2·√(2/π)·(x + 0.044715·x³)), silu as x·sigmoid(x) (Activations.swift).
-                const __m512 z = activation == T5K_ACT_SILU
-                    ? v : _mm512_mul_ps(c, _mm512_fmadd_ps(_mm512_mul_ps(cube, v), _mm512_mul_ps(v, v), v));
-                f = _mm512_div_ps(v, _mm512_add_ps(one, rows_exp(_mm512_sub_ps(_mm512_setzero_ps(), z))));
-            }
-            _mm512_mask_storeu_ps(a + i, m, _mm512_mul_ps(f, _mm512_maskz_loadu_ps(m, g + i)));
-        }
-    }
+    if (!known_activation(activation)) return 0;
+    for (long r = begin; r < end; r++) gate_span(pair + 2 * r * width, pair + 2 * r * width + width, width, activation);
     return 1;
+}
+
+int t5k_gate_avx512(float *a, const float *g, long n, int activation) {
+    if (!known_activation(activation)) return 0;
+    gate_span(a, g, n, activation);
+    return 1;
+}
+
+long t5k_argmax_avx512(const float *p, long n) {
+    if (n <= 0) return -1;
+    // Pass 1: the largest value, and whether any value is NaN (unordered with itself).
+    __m512 best = _mm512_set1_ps(-__builtin_inff());
+    __mmask16 nan = 0;
+    long i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m512 v = _mm512_loadu_ps(p + i);
+        nan |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+        best = _mm512_max_ps(best, v);
+    }
+    float m = _mm512_reduce_max_ps(best);
+    for (long t = i; t < n; t++) {
+        if (p[t] != p[t]) return -1;
+        if (p[t] > m) m = p[t];
+    }
+    if (nan) return -1;
+    // Pass 2: the first index holding it.
+    const __m512 mv = _mm512_set1_ps(m);
+    for (i = 0; i + 16 <= n; i += 16) {
+        const __mmask16 eq = _mm512_cmp_ps_mask(_mm512_loadu_ps(p + i), mv, _CMP_EQ_OQ);
+        if (eq) return i + __builtin_ctz(eq);
+    }
+    for (; i < n; i++) if (p[i] == m) return i;
+    return 0;
 }
 

@@ -126,6 +126,23 @@ package func multiply(_ a: UnsafeMutablePointer<Float>, by b: UnsafePointer<Floa
     for i in 0..<n { a[i] *= b[i] }
 }
 
+/// `a = act(a) * g` over `n` values: a decode step's gated feed-forward, wi_0·h and wi_1·h in separate rows. On AVX-512
+/// one pass in C (the encoder's gated kernel over two arrays); elsewhere `activate`, then `multiply`. The portable pair
+/// was 0.7 % of a batch-8 int8 decode step, serial while the other threads waited (PERFORMANCE.md, "Serial parts of a
+/// decode step in C").
+package func gate(_ a: UnsafeMutablePointer<Float>, by g: UnsafePointer<Float>, count n: Int, _ activation: T5Activation,
+                  level: InstructionSet) {
+    let code: Int32? = switch activation {
+    case .relu: Int32(T5K_ACT_RELU)
+    case .geluTanh: Int32(T5K_ACT_GELU_TANH)
+    case .silu: Int32(T5K_ACT_SILU)
+    case .gelu: nil
+    }
+    if level == .avx512, let code, t5k_gate_avx512(a, g, n, code) != 0 { return }
+    activate(a, count: n, activation)
+    multiply(a, by: g, count: n)
+}
+
 /// `a *= s`, elementwise.
 @inline(__always)
 package func scale(_ a: UnsafeMutablePointer<Float>, by s: Float, count n: Int) {

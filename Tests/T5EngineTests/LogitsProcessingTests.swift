@@ -122,6 +122,34 @@ import Testing
         [1, .nan, 3].withUnsafeBufferPointer { (b: UnsafeBufferPointer<Float>) in #expect(argmax(b) == nil) }
     }
 
+    /// The vector argmax (AVX-512 machines) against a plain loop, on vocabulary-sized rows and on the lengths around its
+    /// 16-wide blocks: ties inside and across blocks and in the tail, a NaN anywhere, all -inf, signed zeros.
+    @Test func argmaxMatchesAPlainLoopAtEveryLength() {
+        func plain(_ v: [Float]) -> Int? {
+            if v.contains(where: \.isNaN) { return nil }
+            var best = 0
+            for i in v.indices where v[i] > v[best] { best = i }
+            return best
+        }
+        var rng = SystemRandomNumberGenerator()
+        var cases: [[Float]] = [[], [-.infinity, -.infinity, -.infinity], [-0.0, 0.0, 0.0], [0.0, -0.0]]
+        for n in [1, 2, 15, 16, 17, 31, 32, 33, 47, 32128] {
+            // Few distinct values, so the maximum is tied often.
+            let v = (0..<n).map { _ in Float(Int.random(in: 0..<7, using: &rng)) }
+            cases.append(v)
+            var withNaN = v
+            withNaN[Int.random(in: 0..<n, using: &rng)] = .nan
+            cases.append(withNaN)
+            var lastMax = v.map { $0 - 10 }
+            lastMax[n - 1] = 100
+            cases.append(lastMax)
+            cases.append((0..<n).map { _ in Float.random(in: -30...30, using: &rng) })
+        }
+        for v in cases {
+            #expect(v.withUnsafeBufferPointer { argmax($0) } == (v.isEmpty ? 0 : plain(v)), "\(v.count) values")
+        }
+    }
+
     @Test func logSoftmaxNormalises() {
         var x: [Float] = [1, 2, 3]
         x.withUnsafeMutableBufferPointer { logSoftmax($0) }

@@ -86,6 +86,13 @@ enum { T5K_ACT_RELU = 0, T5K_ACT_GELU_TANH = 1, T5K_ACT_SILU = 2 };
 /// `act(wi_0·h) * (wi_1·h)` in place, read `2 * width` apart afterwards. Returns 0 (and does nothing) for another
 /// activation or architecture.
 int t5k_gated_avx512(float *pair, long width, int activation, long begin, long end);
+/// `a[i] = act(a[i]) * g[i]` for `i < n` (a decode step's gated feed-forward, wi_0 and wi_1 in separate rows), on
+/// AVX-512. Same return rule.
+int t5k_gate_avx512(float *a, const float *g, long n, int activation);
+
+/// Index of the largest of `p[0..<n]`, the first one on ties; -1 if any value is NaN or `n` is 0. AVX-512; call only
+/// where `t5k_cpu_level` allows it.
+long t5k_argmax_avx512(const float *p, long n);
 
 /// Weight rows `begin..<end` of `job->w` widened to f32 and multiplied by their scale (int8), written `job->in` floats
 /// apart from `dst` (`x`, `y` and `rows` are not read): panels for sgemm when a product has many rows. Same return rule.

@@ -1,5 +1,6 @@
 // The last stage of a decode step: choosing one token from a row's processed scores.
 import Foundation
+import T5Kernels
 
 /// Chooses a token from processed scores; nil when a score is NaN (corrupt weights). One per row, so a seeded
 /// sampler's stream does not depend on what else is in the batch.
@@ -23,16 +24,7 @@ public struct SeededSampler: TokenSampler {
 }
 
 /// Index of the largest value, the first one on ties (as torch.argmax); nil if any value is NaN.
-public func argmax(_ values: UnsafeBufferPointer<Float>) -> Int? {
-    var best = 0
-    var bestValue = -Float.infinity
-    for i in 0..<values.count {
-        let v = values[i]
-        if v.isNaN { return nil }
-        if v > bestValue || i == 0 { best = i; bestValue = v }
-    }
-    return best
-}
+public func argmax(_ values: UnsafeBufferPointer<Float>) -> Int? { firstArgmax(values) }
 
 /// Draws an index with probability softmax(scores); -inf scores are never drawn. nil if a score is NaN.
 func sample(_ scores: UnsafeMutableBufferPointer<Float>, using generator: inout SeededGenerator) -> Int? {

@@ -50,29 +50,46 @@ struct PromptBatch {
     }
 }
 
-/// Scratch for the encoder stack over `rows = batch * length` positions.
+/// Scratch for the encoder stack over `rows = batch * length` positions. Buffers whose contents are never needed at the
+/// same time share memory, since the encoder's scratch is alive while the prompts' cross-attention caches fill (the peak
+/// of a batch's memory; PERFORMANCE.md, "Encoder scratch shared between sub-layers"):
+/// - `h` holds the normalised input of a sub-layer, then the attention's output (read by `o`), then the next norm;
+/// - `work` holds q, k and v side by side during attention, then the feed-forward's activations.
 final class EncoderState {
     let x: FloatBuffer       // [rows, d_model] residual stream; holds the encoder output at the end
-    let h: FloatBuffer       // [rows, d_model] normalised input of the current sub-layer
-    let qkv: FloatBuffer     // [rows, 3 * inner] q, k, v of each position side by side
-    let ctx: FloatBuffer     // [rows, inner] attention output before `o`
+    let h: FloatBuffer       // [rows, max(d_model, inner)] normalised input, or attention output (rows `inner` apart)
+    let work: FloatBuffer    // [rows, max(3 * inner, ff)]: q, k, v of each position side by side, or ff below
+    let head: FloatBuffer    // one head's keys packed for the AVX-512 kernel, or its values transposed (AVX2)
     let scores: FloatBuffer  // [length, length] one head of one row at a time
-    let ff: FloatBuffer      // [rows, d_ff], or [rows, 2 * d_ff] when gated (both halves, then the gated product)
+
+    /// q, k and v of each position side by side (`3 * inner` floats per row), during attention.
+    var qkv: UnsafeMutablePointer<Float> { work.pointer }
+    /// `[rows, d_ff]`, or `[rows, 2 * d_ff]` when gated (both halves, then the gated product), in the feed-forward.
+    var ff: UnsafeMutablePointer<Float> { work.pointer }
+    /// The attention's output (`inner` floats per row), before `o`.
+    var ctx: UnsafeMutablePointer<Float> { h.pointer }
 
     init(config c: T5Config, rows: Int, length: Int, gated: Bool) {
+        let (hWidth, workWidth) = Self.widths(c, gated: gated)
         x = FloatBuffer(count: rows * c.dModel)
-        h = FloatBuffer(count: rows * c.dModel)
-        qkv = FloatBuffer(count: rows * 3 * c.innerDim)
-        ctx = FloatBuffer(count: rows * c.innerDim)
+        h = FloatBuffer(count: rows * hWidth)
+        work = FloatBuffer(count: rows * workWidth)
+        head = FloatBuffer(count: packedKeyFloats(n: length, dkv: c.dKV))
         scores = FloatBuffer(count: length * length)
-        ff = FloatBuffer(count: rows * (gated ? 2 : 1) * c.dFF)
+    }
+
+    /// Floats per row of `h` and `work`.
+    private static func widths(_ c: T5Config, gated: Bool) -> (h: Int, work: Int) {
+        (max(c.dModel, c.innerDim), max(3 * c.innerDim, (gated ? 2 : 1) * c.dFF))
     }
 
     /// Bytes `init` would allocate, so an oversized request is refused before allocation.
     /// In `Double` so that absurd requests cannot overflow the estimate.
     static func bytes(config c: T5Config, rows: Int, length: Int, gated: Bool) -> Double {
-        let perRow = Double(2 * c.dModel + 4 * c.innerDim + (gated ? 2 : 1) * c.dFF)
-        return (Double(rows) * perRow + Double(length) * Double(length)) * 4
+        let (hWidth, workWidth) = widths(c, gated: gated)
+        let perRow = Double(c.dModel + hWidth + workWidth)
+        let head = (Double(length) / 32).rounded(.up) * 32 * Double(c.dKV)  // packedKeyFloats
+        return (Double(rows) * perRow + Double(length) * Double(length) + head) * 4
     }
 }
 

@@ -20,13 +20,14 @@ extension T5Model {
         let c = config, d = c.dModel, inner = c.innerDim, dkv = c.dKV, len = p.length
         let rows = p.batch * len
         // q, k and v of a position side by side in one row of `qkv` (three products, each filling its third).
-        let x = s.x.pointer, h = s.h.pointer, qkv = s.qkv.pointer, ld = 3 * inner
+        let x = s.x.pointer, h = s.h.pointer, qkv = s.qkv, ld = 3 * inner
         let q = qkv, k = qkv + inner, v = qkv + 2 * inner
-        let ctx = s.ctx.pointer, scores = s.scores.pointer
-        // Attention on the worker pool with the C kernels when they run here and `h` can hold a transposed V_h.
-        let onPool = encoderAttentionOnPool(runtime.pool) && dkv <= d
-        // AVX-512: the keys packed into `ff` (free until the feed-forward), if it holds them.
-        let packed = packedAttentionOnPool(runtime.pool) && packedKeyFloats(n: len, dkv: dkv) <= s.ff.count
+        // The attention's output goes to `h` once q, k and v are computed from it.
+        let ctx = s.ctx, scores = s.scores.pointer, perHead = s.head.pointer
+        // Attention on the worker pool with the C kernels when they run here: on AVX-512 each head's keys packed into
+        // `perHead`, on AVX2 its values transposed there.
+        let onPool = encoderAttentionOnPool(runtime.pool)
+        let packed = packedAttentionOnPool(runtime.pool)
 
         // Token embeddings (T5 does not scale them).
         embed(p.ids, into: x)
@@ -53,7 +54,7 @@ extension T5Model {
                         bias.withOffsets(head: head) { row0 in
                             encoderAttentionPacked(
                                 q: q + off, k: k + off, v: v + off, ld: ld, ctx: ctx + ctxBase + head * dkv, ldc: inner,
-                                scores: scores, keyPanels: s.ff.pointer, biasRow0: row0, n: n, dkv: dkv,
+                                scores: scores, keyPanels: perHead, biasRow0: row0, n: n, dkv: dkv,
                                 pool: runtime.pool)
                         }
                     }
@@ -61,12 +62,12 @@ extension T5Model {
                 }
                 if onPool {
                     for head in 0..<c.numHeads {
-                        // V_h transposed into `h` (free until the feed-forward norm): the C kernels' weight operand.
+                        // V_h transposed: the C kernels' weight operand.
                         let vh = v + base + head * dkv
-                        for j in 0..<n { for t in 0..<dkv { h[t * n + j] = vh[j * ld + t] } }
+                        for j in 0..<n { for t in 0..<dkv { perHead[t * n + j] = vh[j * ld + t] } }
                         bias.withOffsets(head: head) { row0 in
                             encoderAttention(EncoderAttentionHead(
-                                q: q + base + head * dkv, k: k + base + head * dkv, ld: ld, vT: h,
+                                q: q + base + head * dkv, k: k + base + head * dkv, ld: ld, vT: perHead,
                                 ctx: ctx + ctxBase + head * dkv, ldc: inner, scores: scores, biasRow0: row0, n: n, dkv: dkv),
                                 pool: runtime.pool)
                         }
@@ -89,12 +90,12 @@ extension T5Model {
             let f = block.feedForward
             if let wiGate = f.wiGate {
                 rmsNorm(x, rows: rows, dim: d, weight: f.layerNorm.pointer, eps: c.layerNormEpsilon, into: h, pool: runtime.pool)
-                linear(h, rows: rows, f.wi, out: c.dFF, in: d, into: s.ff.pointer, ldy: 2 * c.dFF)
-                linear(h, rows: rows, wiGate, out: c.dFF, in: d, into: s.ff.pointer + c.dFF, ldy: 2 * c.dFF)
-                let ldf = gatedActivate(s.ff.pointer, rows: rows, width: c.dFF, activation, pool: runtime.pool)
-                linear(s.ff.pointer, rows: rows, ldx: ldf, f.wo, out: d, in: c.dFF, into: x, accumulate: true)
+                linear(h, rows: rows, f.wi, out: c.dFF, in: d, into: s.ff, ldy: 2 * c.dFF)
+                linear(h, rows: rows, wiGate, out: c.dFF, in: d, into: s.ff + c.dFF, ldy: 2 * c.dFF)
+                let ldf = gatedActivate(s.ff, rows: rows, width: c.dFF, activation, pool: runtime.pool)
+                linear(s.ff, rows: rows, ldx: ldf, f.wo, out: d, in: c.dFF, into: x, accumulate: true)
             } else {
-                feedForward(f, rows: rows, x: x, h: h, ff: s.ff.pointer, gate: nil)
+                feedForward(f, rows: rows, x: x, h: h, ff: s.ff, gate: nil)
             }
         }
         rmsNorm(x, rows: rows, dim: d, weight: weights.encoderFinalNorm.pointer, eps: c.layerNormEpsilon, into: x, pool: runtime.pool)
@@ -127,7 +128,7 @@ extension T5Model {
         for (l, block) in weights.decoder.enumerated() {
             // Causal self-attention over each row's positions 0...t: x += o(attention(norm(x))).
             let a = block.selfAttention
-            rmsNorm(x, rows: batch, dim: d, weight: a.layerNorm.pointer, eps: c.layerNormEpsilon, into: h)
+            rmsNorm(x, rows: batch, dim: d, weight: a.layerNorm.pointer, eps: c.layerNormEpsilon, into: h, pool: runtime.pool)
             linear(h, rows: batch, a.q, into: q, a.k, into: k, a.v, into: v, rowIndependent: true)
             for b in 0..<batch {
                 // The row's cache holds position t (the session grew it before the step).
@@ -143,7 +144,7 @@ extension T5Model {
 
             // Cross-attention over the real (unpadded) encoder positions; no position bias.
             let ca = block.crossAttention
-            rmsNorm(x, rows: batch, dim: d, weight: ca.layerNorm.pointer, eps: c.layerNormEpsilon, into: h)
+            rmsNorm(x, rows: batch, dim: d, weight: ca.layerNorm.pointer, eps: c.layerNormEpsilon, into: h, pool: runtime.pool)
             linear(h, rows: batch, ca.q, out: inner, in: d, into: q, rowIndependent: true)
             for b in 0..<batch {
                 let slot = slots[b]
@@ -157,7 +158,7 @@ extension T5Model {
         }
 
         // Final norm, the tied-head rescale, and the vocabulary projection.
-        rmsNorm(x, rows: batch, dim: d, weight: weights.decoderFinalNorm.pointer, eps: c.layerNormEpsilon, into: h)
+        rmsNorm(x, rows: batch, dim: d, weight: weights.decoderFinalNorm.pointer, eps: c.layerNormEpsilon, into: h, pool: runtime.pool)
         if c.tieWordEmbeddings {
             scale(h, by: Float(1 / Double(d).squareRoot()), count: batch * d)
         }
@@ -181,11 +182,10 @@ extension T5Model {
         ff: UnsafeMutablePointer<Float>, gate: UnsafeMutablePointer<Float>?, rowIndependent: Bool = false
     ) {
         let c = config, d = c.dModel
-        rmsNorm(x, rows: rows, dim: d, weight: w.layerNorm.pointer, eps: c.layerNormEpsilon, into: h)
+        rmsNorm(x, rows: rows, dim: d, weight: w.layerNorm.pointer, eps: c.layerNormEpsilon, into: h, pool: runtime.pool)
         if let wiGate = w.wiGate, let gate {
             linear(h, rows: rows, w.wi, into: ff, wiGate, into: gate, rowIndependent: rowIndependent)
-            activate(ff, count: rows * c.dFF, activation)
-            multiply(ff, by: gate, count: rows * c.dFF)
+            T5Kernels.gate(ff, by: gate, count: rows * c.dFF, activation, level: runtime.instructionSet)
         } else {
             linear(h, rows: rows, w.wi, out: c.dFF, in: d, into: ff, rowIndependent: rowIndependent)
             activate(ff, count: rows * c.dFF, activation)

@@ -39,8 +39,8 @@ public final class EncodedPrompts: @unchecked Sendable {
                                                  keys: crossK.map { $0.floats!.pointer + first * c.innerDim },
                                                  values: crossV.map { $0.floats!.pointer + first * c.innerDim })
             } else {
-                // One layer at a time through f32 scratch (the encoder's q/k/v buffer, no longer needed), then narrowed.
-                let scratch = encoder.qkv.pointer
+                // One layer at a time through f32 scratch (the encoder's work buffer, no longer needed), then narrowed.
+                let scratch = encoder.work.pointer
                 for (l, block) in model.weights.decoder.enumerated() {
                     for (weight, cache) in [(block.crossAttention.k, crossK[l]), (block.crossAttention.v, crossV[l])] {
                         model.linear(encoder.x.pointer, rows: groupRows, weight, out: c.innerDim, in: c.dModel, into: scratch)
