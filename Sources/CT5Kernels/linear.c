@@ -62,5 +62,7 @@ int t5k_rms_norm_avx512(const float *x, long dim, const float *weight, float eps
 int t5k_gated_avx512(float *pair, long width, int activation, long begin, long end) { (void)pair; (void)width; (void)activation; (void)begin; (void)end; return 0; }
 int t5k_gate_avx512(float *a, const float *g, long n, int activation) { (void)a; (void)g; (void)n; (void)activation; return 0; }
 long t5k_argmax_avx512(const float *p, long n) { (void)p; (void)n; return -1; }
+int t5k_quantize_rows_avx512(const float *x, long rows, long cols, signed char *values, float *scales) { (void)x; (void)rows; (void)cols; (void)values; (void)scales; return 0; }
+int t5k_store_f16_avx512(const float *x, long n, unsigned short *dst) { (void)x; (void)n; (void)dst; return 0; }
 
 #endif

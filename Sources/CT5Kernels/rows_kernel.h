@@ -137,3 +137,49 @@ long t5k_argmax_avx512(const float *p, long n) {
     return 0;
 }
 
+
+/// Symmetric int8 rows with one scale each, exactly as `Int8Quantize.quantize` computes them: scale = max|x| / 127
+/// (NaN ignored by the maximum), q = round-half-away-from-zero(x / scale) clamped to ±127 (NaN to 127).
+int t5k_quantize_rows_avx512(const float *x, long rows, long cols, signed char *values, float *scales) {
+    const __m512 absMask = _mm512_castsi512_ps(_mm512_set1_epi32(0x7FFFFFFF));
+    const __m512 half = _mm512_set1_ps(0.5f), hi = _mm512_set1_ps(127.0f), lo = _mm512_set1_ps(-127.0f);
+    for (long r = 0; r < rows; r++) {
+        const float *src = x + r * cols;
+        signed char *dst = values + r * cols;
+        __m512 m = _mm512_setzero_ps();
+        for (long i = 0; i < cols; i += 16) {
+            const __mmask16 k = cols - i >= 16 ? 0xFFFF : (__mmask16)((1u << (cols - i)) - 1);
+            // (a > m) ? a : m, as Swift's max(m, a) keeps m when a is NaN.
+            m = _mm512_max_ps(_mm512_and_ps(_mm512_maskz_loadu_ps(k, src + i), absMask), m);
+        }
+        const float maxAbs = _mm512_reduce_max_ps(m), scale = maxAbs / 127;
+        scales[r] = scale;
+        const __m512 inverse = _mm512_set1_ps(scale > 0 ? 1 / scale : 0);
+        for (long i = 0; i < cols; i += 16) {
+            const __mmask16 k = cols - i >= 16 ? 0xFFFF : (__mmask16)((1u << (cols - i)) - 1);
+            const __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(k, src + i), inverse);
+            // Half away from zero: the truncation, plus the sign where the dropped fraction is at least a half (exact
+            // for every float: below 2^23 the fraction is exact, above it there is none).
+            const __m512 t = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+            const __mmask16 up = _mm512_cmp_ps_mask(_mm512_and_ps(_mm512_sub_ps(v, t), absMask), half, _CMP_GE_OQ);
+            const __m512 sign = _mm512_or_ps(_mm512_andnot_ps(absMask, v), _mm512_set1_ps(1.0f));
+            const __m512 q = _mm512_mask_add_ps(t, up, t, sign);
+            // min(127, q) then max(-127, ·) in Swift's operand order: NaN becomes 127.
+            const __m512 c = _mm512_max_ps(_mm512_min_ps(q, hi), lo);
+            _mm_mask_storeu_epi8(dst + i, k, _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(c)));
+        }
+    }
+    return 1;
+}
+
+/// `n` floats to IEEE half (round to nearest even), clamped to ±65504 first (NaN to 65504), exactly as the Swift
+/// `Float16(max(-65504, min(65504, x)))` of `KVRows.store`.
+int t5k_store_f16_avx512(const float *x, long n, unsigned short *dst) {
+    const __m512 hi = _mm512_set1_ps(65504.0f), lo = _mm512_set1_ps(-65504.0f);
+    for (long i = 0; i < n; i += 16) {
+        const __mmask16 k = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        const __m512 c = _mm512_max_ps(_mm512_min_ps(_mm512_maskz_loadu_ps(k, x + i), hi), lo);
+        _mm256_mask_storeu_epi16(dst + i, k, _mm512_cvtps_ph(c, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    }
+    return 1;
+}

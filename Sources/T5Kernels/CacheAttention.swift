@@ -83,3 +83,11 @@ package func f16MatvecF16C(_ a: UnsafeRawPointer, lda: Int, rows m: Int, cols n:
 package func f16MatvecTransposedF16C(_ a: UnsafeRawPointer, lda: Int, rows m: Int, cols n: Int, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
     _ = t5k_f16_matvec_t_avx2(a.assumingMemoryBound(to: UInt16.self), lda, m, n, x, y)
 }
+
+/// `n` floats stored as IEEE half (an f16 cache's store), clamped to ±65504 first so that large values saturate instead
+/// of becoming infinite. On AVX-512 machines in C (F16C, the same rounding: to nearest even), elsewhere in Swift.
+@inline(__always)
+package func storeHalf(_ x: UnsafePointer<Float>, count n: Int, into h: UnsafeMutablePointer<UInt16>, level: InstructionSet) {
+    if level == .avx512, t5k_store_f16_avx512(x, n, h) != 0 { return }
+    for i in 0..<n { h[i] = Float16(max(-65504, min(65504, x[i]))).bitPattern }
+}

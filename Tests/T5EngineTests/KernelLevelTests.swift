@@ -183,6 +183,37 @@ import Testing
         }
     }
 
+    /// The KV caches' stores in C (AVX-512) against their Swift definitions, bit for bit: int8 rows (ties at .5 both
+    /// ways, NaN, ±inf, all-zero rows, widths around 16) and f16 (overflow, subnormals, ties, NaN, ±inf).
+    @Test func cacheStoresMatchTheirDefinitions() {
+        var rng = SystemRandomNumberGenerator()
+        for cols in [1, 15, 16, 17, 64, 77] {
+            var x = (0..<(8 * cols)).map { _ in Float.random(in: -3...3, using: &rng) }
+            // Row 1: max 127 (scale 1), so k + 0.5 values are exact ties; row 2 all zero; rows 3-5 one special each.
+            for i in 0..<cols { x[cols + i] = Float(i % 11) - 5.5 }
+            x[cols] = 127
+            for i in 0..<cols { x[2 * cols + i] = 0 }
+            x[3 * cols + cols / 2] = .nan
+            x[4 * cols] = .infinity
+            x[5 * cols + cols - 1] = -.infinity
+            var fast = [Int8](repeating: 0, count: x.count), slow = fast
+            var fastScales = [Float](repeating: 0, count: 8), slowScales = fastScales
+            Int8Quantize.quantize(x, rows: 8, cols: cols, values: &fast, scales: &fastScales)
+            Int8Quantize.quantizePortable(x, rows: 8, cols: cols, values: &slow, scales: &slowScales)
+            #expect(fast == slow, "int8 values, \(cols) columns")
+            #expect(fastScales.map(\.bitPattern) == slowScales.map(\.bitPattern), "int8 scales, \(cols) columns")
+        }
+        var y = (0..<300).map { _ in Float.random(in: -70000...70000, using: &rng) }
+        y += [.nan, .infinity, -.infinity, 65504, 65520, -65519, 0, -0.0, 1e-8, -3e-6, 6.1e-5, 2049, 2051, 4097]
+        y += (0..<50).map { _ in Float.random(in: -1e-4...1e-4, using: &rng) }
+        for level in Self.levels {
+            var h = [UInt16](repeating: 0, count: y.count), reference = h
+            storeHalf(y, count: y.count, into: &h, level: level)
+            storeHalf(y, count: y.count, into: &reference, level: .portable)
+            #expect(h == reference, "f16 store at \(level)")
+        }
+    }
+
     @Test func bestLevelIsSupported() {
         #expect(InstructionSet.best.isSupported)
         #if arch(x86_64)

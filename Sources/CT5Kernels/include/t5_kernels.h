@@ -90,6 +90,12 @@ int t5k_gated_avx512(float *pair, long width, int activation, long begin, long e
 /// AVX-512. Same return rule.
 int t5k_gate_avx512(float *a, const float *g, long n, int activation);
 
+/// Rows of `cols` floats to symmetric int8 with one scale per row (`Int8Quantize.quantize`'s arithmetic, bit for bit),
+/// and floats to IEEE half clamped to ±65504 (`KVRows.store`'s): the int8 and f16 KV caches' stores, on AVX-512. Same
+/// return rule.
+int t5k_quantize_rows_avx512(const float *x, long rows, long cols, signed char *values, float *scales);
+int t5k_store_f16_avx512(const float *x, long n, unsigned short *dst);
+
 /// Index of the largest of `p[0..<n]`, the first one on ties; -1 if any value is NaN or `n` is 0. AVX-512; call only
 /// where `t5k_cpu_level` allows it.
 long t5k_argmax_avx512(const float *p, long n);

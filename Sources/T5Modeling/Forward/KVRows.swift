@@ -24,8 +24,7 @@ struct KVRows {
         case .f32:
             dst.assumingMemoryBound(to: Float.self).update(from: x, count: inner)
         case .f16:
-            let h = dst.assumingMemoryBound(to: UInt16.self)
-            for i in 0..<inner { h[i] = Float16(max(-65504, min(65504, x[i]))).bitPattern }
+            storeHalf(x, count: inner, into: dst.assumingMemoryBound(to: UInt16.self), level: kernels)
         case .int8:
             Int8Quantize.quantize(x, rows: heads, cols: dkv, values: dst.assumingMemoryBound(to: Int8.self), scales: scales! + t * heads)
         }
