@@ -16,8 +16,9 @@ struct BenchCommand: ParsableCommand {
             with R = min(32000, vocab_size - 3).
             Batch-1 decode tok/s excludes the first token; batch-N tok/s is N*new-tokens over encoder plus all steps.
             Figures are medians over --reps runs after --warmup runs, with min and max.
-            Roofline (unless --no-roofline): the machine is measured once per run (read bandwidth with the runtime's \
-            threads, OpenBLAS sgemm on a large square product, the engine's kernels' best rate); decode is shown \
+            Roofline (unless --no-roofline): the machine is measured after the timed runs (read bandwidth with the \
+            runtime's threads, OpenBLAS sgemm on a large square product, the engine's kernels' best rate, the kernels \
+            also before the runs; each peak is the best seen, with a warning if the kernels' rate moved); decode is shown \
             against the bytes a step reads (weights, and each row's attention caches) over that bandwidth or its \
             FLOPs over the peak rate, whichever bound is tighter, the encoder against its linear layers' FLOPs at the sgemm rate, each with the fraction reached.
             """)
@@ -77,6 +78,10 @@ struct BenchCommand: ParsableCommand {
         let runtime = T5Runtime(threads: threads, instructionSet: instructionSet)
         let lengths = try parseList(promptLengths, "--prompt-len"), batches = try parseList(batch, "--batch")
 
+        // The kernels' rate now as well as after the timed runs (MachinePeaks.measure): on a shared machine one
+        // measurement alone can catch a moment when a core is taken away.
+        let kernelRateBefore = roofline ? [MachinePeaks.kernelRate(runtime: runtime)] : []
+
         // Load (timed), then load-to-first-token on the first configuration with a fresh load.
         var loadTimes: [Double] = []
         var model: T5Model!
@@ -113,7 +118,7 @@ struct BenchCommand: ParsableCommand {
         let peakRSS = SystemInfo.peakRSSBytes
         // The machine is measured after the timed runs (same threads), so that its large read buffer stays out of the
         // peak RSS just taken.
-        let peaks = roofline ? MachinePeaks.measure(runtime: runtime) : nil
+        let peaks = roofline ? MachinePeaks.measure(runtime: runtime, earlierKernelRates: kernelRateBefore) : nil
         if let peaks {
             for i in results.indices {
                 let r = results[i], b = r["batch"] as! Int, length = r["prompt_len"] as! Int
@@ -131,6 +136,9 @@ struct BenchCommand: ParsableCommand {
         ]
         if let peaks { report["machine"] = machineFigures(peaks, model0) }
         if let warning = slowCodeWarning(runtime) {
+            FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
+        }
+        if let peaks, let warning = unsteadyMachineWarning(peaks) {
             FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
         }
         if json {
@@ -229,6 +237,7 @@ extension BenchCommand {
             "last_level_cache_bytes": SystemInfo.lastLevelCacheBytes,
             "sgemm_flops_per_s": peaks.sgemmFlopsPerSecond, "sgemm_n": peaks.sgemmSize,
             "kernel_flops_per_s": peaks.kernelFlopsPerSecond, "peak_flops_per_s": peaks.peakFlopsPerSecond,
+            "kernel_flops_per_s_seen": peaks.kernelRatesSeen,
             "decode_step_weight_bytes": model.decodeStepWeightBytes,
             "decode_step_flops_per_row": model.decodeStepFLOPsPerRow,
         ]
@@ -264,6 +273,14 @@ extension BenchCommand {
                 "compute_fraction": decodeTokS * stepFLOPs / peaks.peakFlopsPerSecond,
             ] as [String: Any],
         ]
+    }
+
+    /// A warning when the kernels' rate measured before and after the timed runs differs by more than a quarter.
+    func unsteadyMachineWarning(_ peaks: MachinePeaks) -> String? {
+        guard peaks.kernelRateSteadiness < 0.75 else { return nil }
+        let rates = peaks.kernelRatesSeen.map { String(format: "%.1f", $0 / 1e9) }.joined(separator: " and ")
+        return "the engine's kernels ran at \(rates) GFLOP/s at different moments of this run (other load on the "
+            + "machine?); the roofline uses the fastest, so fractions of the compute bound may be off by that much"
     }
 
     func rooflineLines(_ peaks: MachinePeaks, _ machine: [String: Any]) -> [String] {

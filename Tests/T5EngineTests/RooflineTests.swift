@@ -17,6 +17,18 @@ import Testing
         #expect(kernelsFaster.peakFlopsPerSecond == 80e9)
     }
 
+    /// A rate measured at two moments: the peak is the faster, steadiness the ratio `t5 bench` warns under (0.75).
+    @Test func kernelRatesSeenAtDifferentMomentsGiveTheFasterAndTheirRatio() {
+        #expect(Self.peaks.kernelRateSteadiness == 1)
+        let halved = MachinePeaks(readBytesPerSecond: 1, bandwidthBufferBytes: 1, sgemmFlopsPerSecond: 100e9,
+                                  sgemmSize: 1, kernelFlopsPerSecond: 220e9, kernelRatesSeen: [220e9, 110e9])
+        #expect(halved.peakFlopsPerSecond == 220e9)
+        #expect(halved.kernelRateSteadiness == 0.5)
+        let steady = MachinePeaks(readBytesPerSecond: 1, bandwidthBufferBytes: 1, sgemmFlopsPerSecond: 100e9,
+                                  sgemmSize: 1, kernelFlopsPerSecond: 220e9, kernelRatesSeen: [200e9, 220e9])
+        #expect(abs(steady.kernelRateSteadiness - 200.0 / 220) < 1e-12)
+    }
+
     @Test func batchOneDecodeIsBoundByStreamingTheWeights() {
         // 154 MB per step at 20 GB/s: 7.7 ms; 77 MFLOP at 200 GFLOP/s: 0.385 ms.
         let step = Roofline.decodeStep(weightBytes: 154e6, flopsPerRow: 77e6, batch: 1, peaks: Self.peaks)

@@ -17,31 +17,54 @@ public struct MachinePeaks: Sendable, Equatable {
     public let sgemmSize: Int
     /// Best rate of the engine's linear kernels (f32 weights resident in cache; decode-sized and prompt-sized rows).
     public let kernelFlopsPerSecond: Double
+    /// The kernels' rates as measured at different moments of the run (`kernelRate`), when more than one was taken:
+    /// on a shared machine a core can be taken away for seconds, and one measurement then reads half the peak.
+    public let kernelRatesSeen: [Double]
 
     public init(readBytesPerSecond: Double, bandwidthBufferBytes: Int, sgemmFlopsPerSecond: Double, sgemmSize: Int,
-                kernelFlopsPerSecond: Double) {
+                kernelFlopsPerSecond: Double, kernelRatesSeen: [Double] = []) {
         self.readBytesPerSecond = readBytesPerSecond
         self.bandwidthBufferBytes = bandwidthBufferBytes
         self.sgemmFlopsPerSecond = sgemmFlopsPerSecond
         self.sgemmSize = sgemmSize
         self.kernelFlopsPerSecond = kernelFlopsPerSecond
+        self.kernelRatesSeen = kernelRatesSeen
+    }
+
+    /// The slowest kernel rate seen over the fastest (1 if only one was measured): far below 1 means the machine's
+    /// arithmetic rate changed during the run, so fractions of the compute bound are uncertain.
+    public var kernelRateSteadiness: Double {
+        guard let low = kernelRatesSeen.min(), let high = kernelRatesSeen.max(), high > 0 else { return 1 }
+        return low / high
     }
 
     /// The highest arithmetic rate seen on this machine (sgemm or the engine's kernels).
     public var peakFlopsPerSecond: Double { max(sgemmFlopsPerSecond, kernelFlopsPerSecond) }
 
     /// Measures all three on `runtime`'s pool (bandwidth, kernels) and OpenBLAS (with its current thread setting).
-    /// Takes about a second and allocates the bandwidth buffer (`bandwidthBufferBytes`) for that time.
-    public static func measure(runtime: T5Runtime) -> MachinePeaks {
+    /// Takes about a second and allocates the bandwidth buffer (`bandwidthBufferBytes`) for that time. sgemm is timed
+    /// before and after the bandwidth pass, and `earlierKernelRates` (from `kernelRate(runtime:)`, e.g. before a
+    /// benchmark's timed runs) join the kernels' rate: each peak is the best seen, so a core taken away during one
+    /// measurement does not halve the bound.
+    public static func measure(runtime: T5Runtime, earlierKernelRates: [Double] = []) -> MachinePeaks {
         let bufferBytes = bandwidthBufferSize(lastLevelCacheBytes: SystemInfo.lastLevelCacheBytes)
         let sgemmN = 1536
+        let sgemmFirst = sgemmRate(n: sgemmN)
+        let bandwidth = readBandwidth(pool: runtime.pool, bytes: bufferBytes)
+        let sgemm = max(sgemmFirst, sgemmRate(n: sgemmN))
+        let kernels = earlierKernelRates + [kernelRate(pool: runtime.pool)]
         return MachinePeaks(
-            readBytesPerSecond: readBandwidth(pool: runtime.pool, bytes: bufferBytes),
+            readBytesPerSecond: bandwidth,
             bandwidthBufferBytes: bufferBytes,
-            sgemmFlopsPerSecond: sgemmRate(n: sgemmN),
+            sgemmFlopsPerSecond: sgemm,
             sgemmSize: sgemmN,
-            kernelFlopsPerSecond: kernelRate(pool: runtime.pool))
+            kernelFlopsPerSecond: kernels.max()!,
+            kernelRatesSeen: kernels)
     }
+
+    /// The engine's linear kernels' best rate on `runtime` (cached f32 weights, 2 MB of buffers, a fraction of a
+    /// second): taken before a benchmark's timed runs, passed to `measure` after them.
+    public static func kernelRate(runtime: T5Runtime) -> Double { kernelRate(pool: runtime.pool) }
 
     /// Four times the last-level cache, at least 512 MiB, at most 1 GiB (caches here are 32 to 260 MiB).
     package static func bandwidthBufferSize(lastLevelCacheBytes: Int) -> Int {
