@@ -112,8 +112,8 @@ static inline __attribute__((always_inline)) void gemm_tile(const float *restric
 
 /// Lane masks of a panel holding `nn` (<= 32) columns.
 static inline __attribute__((always_inline)) void gemm_masks(long nn, __mmask16 *m0, __mmask16 *m1) {
-    *m0 = nn >= 16 ? 0xFFFF : (__mmask16)((1u << nn) - 1);
-    *m1 = nn >= 32 ? 0xFFFF : nn <= 16 ? 0 : (__mmask16)((1u << (nn - 16)) - 1);
+    *m0 = rows_mask(nn);
+    *m1 = nn <= 16 ? 0 : rows_mask(nn - 16);
 }
 
 /// All `rows` input rows against one panel: MR at a time, then the remainder.

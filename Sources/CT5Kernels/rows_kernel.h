@@ -2,6 +2,11 @@
 // AVX-512 block before gemm_kernel.h. The Swift versions build at baseline SSE2 and run on one thread; these run on
 // the pool, 16 lanes and fused multiply-adds (PERFORMANCE.md, "Encoder products on the pool").
 
+/// The lanes of a 16-float vector that hold data when `left` values remain (all of them from 16 up).
+static inline __attribute__((always_inline)) __mmask16 rows_mask(long left) {
+    return left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1);
+}
+
 /// `e^x` lane by lane: VectorMath.swift's exp16 (Cephes' expf), the same constants and steps, with fused
 /// multiply-adds.
 static inline __attribute__((always_inline)) __m512 rows_exp(__m512 x) {
@@ -29,7 +34,7 @@ static inline __attribute__((always_inline)) __m512 rows_exp(__m512 x) {
 static void rows_softmax_bias(float *x, long n, const float *bias) {
     __m512 mv = _mm512_set1_ps(-__builtin_inff());
     for (long i = 0; i < n; i += 16) {
-        const __mmask16 m = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        const __mmask16 m = rows_mask(n - i);
         const __m512 v = _mm512_add_ps(_mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, bias + i));
         _mm512_mask_storeu_ps(x + i, m, v);
         mv = _mm512_mask_max_ps(mv, m, mv, v);
@@ -37,14 +42,14 @@ static void rows_softmax_bias(float *x, long n, const float *bias) {
     const __m512 mb = _mm512_set1_ps(_mm512_reduce_max_ps(mv));
     __m512 sv = _mm512_setzero_ps();
     for (long i = 0; i < n; i += 16) {
-        const __mmask16 m = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        const __mmask16 m = rows_mask(n - i);
         const __m512 e = rows_exp(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), mb));
         _mm512_mask_storeu_ps(x + i, m, e);
         sv = _mm512_mask_add_ps(sv, m, sv, e);
     }
     const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sv));
     for (long i = 0; i < n; i += 16) {
-        const __mmask16 m = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        const __mmask16 m = rows_mask(n - i);
         _mm512_mask_storeu_ps(x + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), inv));
     }
 }
@@ -56,7 +61,7 @@ int t5k_rms_norm_avx512(const float *x, long dim, const float *weight, float eps
         float *yr = y + r * dim;
         __m512 sv = _mm512_setzero_ps();
         for (long i = 0; i < dim; i += 16) {
-            const __mmask16 m = dim - i >= 16 ? 0xFFFF : (__mmask16)((1u << (dim - i)) - 1);
+            const __mmask16 m = rows_mask(dim - i);
             const __m512 v = _mm512_maskz_loadu_ps(m, xr + i);
             sv = _mm512_fmadd_ps(v, v, sv);
         }
@@ -64,7 +69,7 @@ int t5k_rms_norm_avx512(const float *x, long dim, const float *weight, float eps
         const float rms = _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(_mm512_reduce_add_ps(sv) / (float)dim + eps)));
         const __m512 scale = _mm512_set1_ps(1.0f / rms);
         for (long i = 0; i < dim; i += 16) {
-            const __mmask16 m = dim - i >= 16 ? 0xFFFF : (__mmask16)((1u << (dim - i)) - 1);
+            const __mmask16 m = rows_mask(dim - i);
             const __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, xr + i), scale);
             _mm512_mask_storeu_ps(yr + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, weight + i), v));
         }
@@ -77,7 +82,7 @@ static inline __attribute__((always_inline)) void gate_span(float *a, const floa
     const __m512 c = _mm512_set1_ps(2 * 0.7978845608028654f), cube = _mm512_set1_ps(0.044715f);
     const __m512 one = _mm512_set1_ps(1.0f);
     for (long i = 0; i < n; i += 16) {
-        const __mmask16 m = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        const __mmask16 m = rows_mask(n - i);
         const __m512 v = _mm512_maskz_loadu_ps(m, a + i);
         __m512 f;
         if (activation == T5K_ACT_RELU) {
@@ -148,7 +153,7 @@ int t5k_quantize_rows_avx512(const float *x, long rows, long cols, signed char *
         signed char *dst = values + r * cols;
         __m512 m = _mm512_setzero_ps();
         for (long i = 0; i < cols; i += 16) {
-            const __mmask16 k = cols - i >= 16 ? 0xFFFF : (__mmask16)((1u << (cols - i)) - 1);
+            const __mmask16 k = rows_mask(cols - i);
             // (a > m) ? a : m, as Swift's max(m, a) keeps m when a is NaN.
             m = _mm512_max_ps(_mm512_and_ps(_mm512_maskz_loadu_ps(k, src + i), absMask), m);
         }
@@ -156,7 +161,7 @@ int t5k_quantize_rows_avx512(const float *x, long rows, long cols, signed char *
         scales[r] = scale;
         const __m512 inverse = _mm512_set1_ps(scale > 0 ? 1 / scale : 0);
         for (long i = 0; i < cols; i += 16) {
-            const __mmask16 k = cols - i >= 16 ? 0xFFFF : (__mmask16)((1u << (cols - i)) - 1);
+            const __mmask16 k = rows_mask(cols - i);
             const __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(k, src + i), inverse);
             // Half away from zero: the truncation, plus the sign where the dropped fraction is at least a half (exact
             // for every float: below 2^23 the fraction is exact, above it there is none).
@@ -177,7 +182,7 @@ int t5k_quantize_rows_avx512(const float *x, long rows, long cols, signed char *
 int t5k_store_f16_avx512(const float *x, long n, unsigned short *dst) {
     const __m512 hi = _mm512_set1_ps(65504.0f), lo = _mm512_set1_ps(-65504.0f);
     for (long i = 0; i < n; i += 16) {
-        const __mmask16 k = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        const __mmask16 k = rows_mask(n - i);
         const __m512 c = _mm512_max_ps(_mm512_min_ps(_mm512_maskz_loadu_ps(k, x + i), hi), lo);
         _mm256_mask_storeu_epi16(dst + i, k, _mm512_cvtps_ph(c, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
     }
