@@ -62,13 +62,7 @@ private struct GatedJob {
 package func gatedActivate(
     _ pair: UnsafeMutablePointer<Float>, rows: Int, width: Int, _ activation: T5Activation, pool: WorkerPool
 ) -> Int {
-    let code: Int32? = switch activation {
-    case .relu: Int32(T5K_ACT_RELU)
-    case .geluTanh: Int32(T5K_ACT_GELU_TANH)
-    case .silu: Int32(T5K_ACT_SILU)
-    case .gelu: nil
-    }
-    guard pool.instructionSet == .avx512, let code else {
+    guard pool.instructionSet == .avx512, let code = activation.kernelCode else {
         gatedActivate(pair, rows: rows, width: width, activation)
         return width
     }
@@ -132,13 +126,7 @@ package func multiply(_ a: UnsafeMutablePointer<Float>, by b: UnsafePointer<Floa
 /// decode step in C").
 package func gate(_ a: UnsafeMutablePointer<Float>, by g: UnsafePointer<Float>, count n: Int, _ activation: T5Activation,
                   level: InstructionSet) {
-    let code: Int32? = switch activation {
-    case .relu: Int32(T5K_ACT_RELU)
-    case .geluTanh: Int32(T5K_ACT_GELU_TANH)
-    case .silu: Int32(T5K_ACT_SILU)
-    case .gelu: nil
-    }
-    if level == .avx512, let code, t5k_gate_avx512(a, g, n, code) != 0 { return }
+    if level == .avx512, let code = activation.kernelCode, t5k_gate_avx512(a, g, n, code) != 0 { return }
     activate(a, count: n, activation)
     multiply(a, by: g, count: n)
 }
@@ -153,4 +141,16 @@ package func scale(_ a: UnsafeMutablePointer<Float>, by s: Float, count n: Int) 
 @inline(__always)
 package func add(_ b: UnsafePointer<Float>, to a: UnsafeMutablePointer<Float>, count n: Int) {
     for i in 0..<n { a[i] += b[i] }
+}
+
+extension T5Activation {
+    /// The activation's code in the C gated kernels (`T5K_ACT_*`); nil for exact GELU, which they do not have.
+    fileprivate var kernelCode: Int32? {
+        switch self {
+        case .relu: Int32(T5K_ACT_RELU)
+        case .geluTanh: Int32(T5K_ACT_GELU_TANH)
+        case .silu: Int32(T5K_ACT_SILU)
+        case .gelu: nil
+        }
+    }
 }
