@@ -147,7 +147,7 @@ package func packedLinearGroup(
     }
     var group = GroupJob(parts: (job(w0, y0), job(w1, y1), third.map { job($0.0, $0.1) } ?? job(w1, y1)),
                          count: third == nil ? 2 : 3)
-    let total = group.end(2)
+    let total = group.outputs
     withUnsafePointer(to: &group) { p in
         pool.parallelFor(count: total, chunk: poolChunk(outputs: total, pool), context: UnsafeRawPointer(p)) {
             context, begin, end in
@@ -172,12 +172,9 @@ private struct GroupJob {
     var parts: (PackedJob, PackedJob, PackedJob)
     let count: Int
 
-    /// Output columns of parts 0...i together.
-    func end(_ i: Int) -> Int {
-        var n = parts.0.w.outFeatures
-        if i >= 1 && count > 1 { n += parts.1.w.outFeatures }
-        if i >= 2 && count > 2 { n += parts.2.w.outFeatures }
-        return n
+    /// Output columns of the used parts together.
+    var outputs: Int {
+        parts.0.w.outFeatures + parts.1.w.outFeatures + (count > 2 ? parts.2.w.outFeatures : 0)
     }
 }
 
