@@ -4,6 +4,7 @@
 // both element types: int8 rows are sign-extended and converted W lanes at a time, and carry one f32 scale per row
 // (`scales[i * stride]`), applied once per dot product or folded into the row's weight.
 #include "t5_kernels.h"
+#include "reduce16.h"
 
 #define DEFINE_VECTORS(SUFFIX, W)                                                                                      \
 typedef float vf_##SUFFIX __attribute__((ext_vector_type(W)));                                                         \
@@ -20,12 +21,40 @@ static inline float sum_##SUFFIX(vf_##SUFFIX v) {                               
     return lanes[0];                                                                                                   \
 }
 
+/// Sixteen keys at a time on AVX-512 (when the head's width is a whole number of vectors): their accumulators are
+/// reduced together by `reduce16`, which sums each by the same tree as `sum_` does alone, so a key's score has the
+/// same bits in a block as in the four-key loop. Reducing one key at a time took more instructions than its 64
+/// multiply-adds (PERFORMANCE.md, "Cache attention: sixteen keys reduced at once").
+#define KEYS16(E, T, SCALED, SUFFIX)                                                                                   \
+    if (n % 16 == 0)                                                                                                   \
+        for (; i + 16 <= m; i += 16) {                                                                                 \
+            const T *r = a + i * lda;                                                                                  \
+            for (int q = 0; q < 16; q++)                                                                               \
+                for (long c = 0; c < n; c += 64 / (long)sizeof(T)) __builtin_prefetch(r + (16 + q) * lda + c);        \
+            vf_##SUFFIX acc[16];                                                                                       \
+            for (int q = 0; q < 16; q++) acc[q] = (vf_##SUFFIX)0;                                                      \
+            for (long j = 0; j < n; j += 16) {                                                                         \
+                vf_##SUFFIX xv = load_f32_##SUFFIX(x + j);                                                             \
+                for (int q = 0; q < 16; q++)                                                                           \
+                    acc[q] = __builtin_elementwise_fma(load_##E##_##SUFFIX(r + q * lda + j), xv, acc[q]);              \
+            }                                                                                                          \
+            vf_##SUFFIX s = reduce16_##SUFFIX(acc);                                                                    \
+            if (SCALED) {                                                                                              \
+                float sc[16];                                                                                          \
+                for (int q = 0; q < 16; q++) sc[q] = scales[(i + q) * stride];                                        \
+                s = s * load_f32_##SUFFIX(sc);                                                                         \
+            }                                                                                                          \
+            __builtin_memcpy(y + i, &s, sizeof s);                                                                     \
+        }
+#define NO_KEYS16(E, T, SCALED, SUFFIX)
+
 /// `matvec_<E>_<SUFFIX>` and `matvec_t_<E>_<SUFFIX>` over rows of type T, loaded by `load_<E>_<SUFFIX>`; SCALED (a
-/// constant) says whether rows carry scales.
-#define DEFINE_CACHE_ATTENTION(E, T, SCALED, SUFFIX, W)                                                                \
+/// constant) says whether rows carry scales; BLOCK is `KEYS16` where the level has `reduce16`, else `NO_KEYS16`.
+#define DEFINE_CACHE_ATTENTION(E, T, SCALED, SUFFIX, W, BLOCK)                                                         \
 static void matvec_##E##_##SUFFIX(const T *a, long lda, long m, long n, const float *scales, long stride,             \
                                   const float *x, float *y) {                                                          \
     long i = 0;                                                                                                        \
+    BLOCK(E, T, SCALED, SUFFIX)                                                                                        \
     /* Four keys at a time: four independent accumulators hide the FMA latency. */                                    \
     for (; i + 4 <= m; i += 4) {                                                                                       \
         const T *r0 = a + i * lda, *r1 = r0 + lda, *r2 = r1 + lda, *r3 = r2 + lda;                                     \
@@ -95,13 +124,14 @@ static void matvec_t_##E##_##SUFFIX(const T *a, long lda, long m, long n, const 
 #if defined(__x86_64__) && defined(__clang__)
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 DEFINE_VECTORS(avx2, 8)
-DEFINE_CACHE_ATTENTION(f32, float, 0, avx2, 8)
-DEFINE_CACHE_ATTENTION(i8, signed char, 1, avx2, 8)
+DEFINE_CACHE_ATTENTION(f32, float, 0, avx2, 8, NO_KEYS16)
+DEFINE_CACHE_ATTENTION(i8, signed char, 1, avx2, 8, NO_KEYS16)
 #pragma clang attribute pop
 #pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma"))), apply_to = function)
 DEFINE_VECTORS(avx512, 16)
-DEFINE_CACHE_ATTENTION(f32, float, 0, avx512, 16)
-DEFINE_CACHE_ATTENTION(i8, signed char, 1, avx512, 16)
+DEFINE_REDUCE16(reduce16_avx512, vf_avx512)
+DEFINE_CACHE_ATTENTION(f32, float, 0, avx512, 16, KEYS16)
+DEFINE_CACHE_ATTENTION(i8, signed char, 1, avx512, 16, KEYS16)
 #pragma clang attribute pop
 #define CALL(KERNEL, ...)                                                                                              \
     if (level >= T5K_LEVEL_AVX512) { KERNEL##_avx512(__VA_ARGS__); return 1; }                                        \

@@ -10,6 +10,8 @@
 #define CAT(a, b) CAT_(a, b)
 #define L(name) CAT(name, KNAME)
 
+#include "reduce16.h"
+
 typedef float L(vf) __attribute__((ext_vector_type(W)));
 typedef unsigned int L(vu) __attribute__((ext_vector_type(W)));
 typedef signed char L(vi8) __attribute__((ext_vector_type(W)));
@@ -56,27 +58,9 @@ static inline __attribute__((always_inline)) float L(reduce)(L(vf) v) {
 }
 
 #if W == 16
-/// `reduce` of sixteen accumulators at once: out[i] = reduce(v[i]), bit for bit (the same additions, lane pairs
-/// (i, i+8), then (i, i+4), (i, i+2), (0, 1)), done by two-source permutes that pair up the halves of two vectors, so
-/// 15 vector adds replace 16 x 4 narrowing ones. A 4 x 4 tile over k = 512 spent a fifth of its time reducing
-/// (PERFORMANCE.md, "Tile epilogue: sixteen reductions at once").
-static inline __attribute__((always_inline)) L(vf) L(reduce16)(const L(vf) v[16]) {
-    L(vf) a[8], b[4], c[2];
-    for (int i = 0; i < 8; i++)
-        a[i] = __builtin_shufflevector(v[2 * i], v[2 * i + 1], 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23)
-             + __builtin_shufflevector(v[2 * i], v[2 * i + 1], 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
-    // a[i] holds the 8 halves' sums of v[2i] (lanes 0-7) and v[2i+1] (lanes 8-15).
-    for (int i = 0; i < 4; i++)
-        b[i] = __builtin_shufflevector(a[2 * i], a[2 * i + 1], 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27)
-             + __builtin_shufflevector(a[2 * i], a[2 * i + 1], 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31);
-    // b[i]: four lanes each of v[4i] ... v[4i+3].
-    for (int i = 0; i < 2; i++)
-        c[i] = __builtin_shufflevector(b[2 * i], b[2 * i + 1], 0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24, 25, 28, 29)
-             + __builtin_shufflevector(b[2 * i], b[2 * i + 1], 2, 3, 6, 7, 10, 11, 14, 15, 18, 19, 22, 23, 26, 27, 30, 31);
-    // c[i]: two lanes each of v[8i] ... v[8i+7].
-    return __builtin_shufflevector(c[0], c[1], 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)
-         + __builtin_shufflevector(c[0], c[1], 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-}
+/// `reduce` of sixteen accumulators at once: out[i] = reduce(v[i]), bit for bit (reduce16.h). A 4 x 4 tile over
+/// k = 512 spent a fifth of its time reducing (PERFORMANCE.md, "Tile epilogue: sixteen reductions at once").
+DEFINE_REDUCE16(L(reduce16), L(vf))
 #endif
 
 /// The 4 x 4 tiles' epilogue on AVX-512: sixteen sums at once, ordered so that lanes 4b..4b+3 are row b's four

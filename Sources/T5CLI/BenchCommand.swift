@@ -20,7 +20,8 @@ struct BenchCommand: ParsableCommand {
             runtime's threads, OpenBLAS sgemm on a large square product, the engine's kernels' best rate, the kernels \
             also before the runs; each peak is the best seen, with a warning if the kernels' rate moved); decode is shown \
             against the bytes a step reads (weights, and each row's attention caches) over that bandwidth or its \
-            FLOPs over the peak rate, whichever bound is tighter, the encoder against its linear layers' FLOPs at the sgemm rate, each with the fraction reached.
+            FLOPs over the peak rate, whichever bound is tighter, the encoder against its linear layers' FLOPs at the peak \
+            rate (the faster of sgemm and the engine's kernels), each with the fraction reached.
             """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -244,7 +245,7 @@ extension BenchCommand {
     }
 
     /// One configuration against its bounds: the encoder (as timed: stack plus cross-attention keys/values) against its
-    /// linear layers at the sgemm rate; decode against the bytes a step reads (weights, and the rows' self- and
+    /// linear layers at the peak rate (the faster of sgemm and the engine's kernels); decode against the bytes a step reads (weights, and the rows' self- and
     /// cross-attention caches) over the bandwidth, or its FLOPs over the peak.
     func rooflineFigures(_ model: T5Model, _ peaks: MachinePeaks, batch: Int, promptLength: Int, encoderMs: Double,
                          decodeTokS: Double) -> [String: Any] {
@@ -261,6 +262,7 @@ extension BenchCommand {
             "encoder": [
                 "linear_flops": encoderFLOPs, "bound_ms": encoderBound.seconds * 1000,
                 "fraction": encoderBound.fraction(measuredSeconds: encoderMs / 1000),
+                "rate_flops_per_s": peaks.peakFlopsPerSecond, "rate": peaks.peakFlopsSource,
             ] as [String: Any],
             "decode": [
                 "bound_tok_s": Roofline.decodeTokensPerSecond(step, batch: batch), "limit": step.limit.rawValue,
@@ -289,8 +291,9 @@ extension BenchCommand {
             String(format: "roofline: read %.1f GB/s (%d threads, %@ buffer); sgemm %d³ %.1f GFLOP/s; engine kernels %.1f GFLOP/s",
                    peaks.readBytesPerSecond / 1e9, threads, format(bytes: peaks.bandwidthBufferBytes), peaks.sgemmSize,
                    peaks.sgemmFlopsPerSecond / 1e9, peaks.kernelFlopsPerSecond / 1e9),
-            String(format: "decode step: %@ of weights (plus each row's attention caches), %.1f MFLOP per row; encoder bound: linear layers (and cross-attention k/v) at the sgemm rate",
-                   format(bytes: stepBytes), Double(machine["decode_step_flops_per_row"] as! Int) / 1e6),
+            String(format: "decode step: %@ of weights (plus each row's attention caches), %.1f MFLOP per row; encoder bound: linear layers (and cross-attention k/v) at %.1f GFLOP/s (%@)",
+                   format(bytes: stepBytes), Double(machine["decode_step_flops_per_row"] as! Int) / 1e6,
+                   peaks.peakFlopsPerSecond / 1e9, peaks.peakFlopsSource),
         ]
         if cache > 0 && stepBytes <= cache {
             lines.append("note: the step's weights fit in the last-level cache (\(format(bytes: cache))): decode can pass the DRAM bound")

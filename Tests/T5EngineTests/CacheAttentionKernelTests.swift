@@ -1,6 +1,6 @@
 // The cache attention kernels: f32 in C (every level this CPU runs) against a double-precision reference, and f16
 // with F16C and int8 (C) against portable Swift widening, for row counts and widths that exercise the vector bodies, the
-// four-key and four-vector blocks and the scalar tails.
+// sixteen-key (AVX-512), four-key and four-vector blocks and the scalar tails.
 import Testing
 @testable import T5Kernels
 
@@ -31,7 +31,7 @@ import Testing
 
     /// int8 caches (one scale per row, `stride` apart as the heads interleave them) in C at every level, against the
     /// portable Swift loops.
-    @Test(.enabled(if: InstructionSet.best != .portable, "needs AVX2"), arguments: [(1, 64), (37, 64), (130, 64), (5, 23), (9, 8), (6, 80)])
+    @Test(.enabled(if: InstructionSet.best != .portable, "needs AVX2"), arguments: [(1, 64), (37, 64), (130, 64), (5, 23), (9, 8), (6, 80), (35, 32), (20, 16)])
     func int8CKernelsMatchPortable(_ shape: (Int, Int)) {
         let (m, n) = shape, lda = n + 7, stride = 3
         var rng = SystemRandomNumberGenerator()
@@ -46,6 +46,16 @@ import Testing
                 packedMatvec(Int8Elements.self, a, rowBytes: lda, rows: m, cols: n, scales: scales, scaleStride: stride, x, into: &portable)
                 #expect((0..<m).allSatisfy { abs(fast[$0] - portable[$0]) <= 1e-4 * max(1, abs(portable[$0])) }, "\(level) matvec \(m)x\(n)")
                 #expect(fast[m].isNaN, "\(level) matvec wrote past row \(m)")
+                // A key's score has the same bits whether it is reduced alone or in a block of keys.
+                let alone: [Float] = (0..<m).map { i in
+                    var one: Float = .nan
+                    scales.withUnsafeBufferPointer { s in
+                        int8MatvecC(a + i * lda, lda: lda, rows: 1, cols: n, scales: s.baseAddress! + i * stride,
+                                    scaleStride: stride, x, into: &one, level)
+                    }
+                    return one
+                }
+                #expect(alone.map(\.bitPattern) == fast.prefix(m).map(\.bitPattern), "\(level) matvec \(m)x\(n) by blocks")
                 fast = [Float](repeating: .nan, count: max(m, n) + 1)
                 int8MatvecTransposedC(a, lda: lda, rows: m, cols: n, scales: scales, scaleStride: stride, x, into: &fast, level)
                 packedMatvecTransposed(Int8Elements.self, a, rowBytes: lda, rows: m, cols: n, scales: scales, scaleStride: stride, x, into: &portable)
@@ -71,6 +81,12 @@ import Testing
                     y.withUnsafeMutableBufferPointer { f32MatvecC(ap.baseAddress!, lda: lda, rows: m, cols: n, xp.baseAddress!, into: $0.baseAddress!, level) }
                     #expect((0..<m).allSatisfy { abs(Double(y[$0]) - dots[$0]) <= 1e-5 * Double(n) }, "\(level) matvec \(m)x\(n)")
                     #expect(y[m].isNaN, "\(level) matvec wrote past row \(m)")
+                    let alone: [Float] = (0..<m).map { i in
+                        var one: Float = .nan
+                        f32MatvecC(ap.baseAddress! + i * lda, lda: lda, rows: 1, cols: n, xp.baseAddress!, into: &one, level)
+                        return one
+                    }
+                    #expect(alone.map(\.bitPattern) == y.prefix(m).map(\.bitPattern), "\(level) matvec \(m)x\(n) by blocks")
                     y = [Float](repeating: .nan, count: max(m, n) + 1)
                     y.withUnsafeMutableBufferPointer { f32MatvecTransposedC(ap.baseAddress!, lda: lda, rows: m, cols: n, xp.baseAddress!, into: $0.baseAddress!, level) }
                     #expect((0..<n).allSatisfy { abs(Double(y[$0]) - weighted[$0]) <= 1e-5 * Double(m) }, "\(level) transposed \(m)x\(n)")

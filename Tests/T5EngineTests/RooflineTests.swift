@@ -49,12 +49,18 @@ import Testing
         #expect(Roofline.decodeStep(weightBytes: 154e6, flopsPerRow: 77e6, batch: 8, peaks: Self.peaks).limit == .memory)
     }
 
-    @Test func encoderIsMeasuredAgainstItsLinearLayersAtTheSgemmRate() {
+    @Test func encoderIsMeasuredAgainstItsLinearLayersAtTheFasterOfSgemmAndTheKernels() {
         let bound = Roofline.encoder(flops: 10e9, peaks: Self.peaks)
         #expect(bound.limit == .compute && abs(bound.seconds - 0.05) < 1e-12)
+        #expect(Self.peaks.peakFlopsSource == "sgemm")
         // 62.5 ms measured: 80 %, i.e. 1.25x the linear layers' time.
         #expect(abs(bound.fraction(measuredSeconds: 0.0625) - 0.8) < 1e-12)
         #expect(bound.fraction(measuredSeconds: 0) == 0)
+        // An OpenBLAS that picked slow kernels (42 GFLOP/s) beside the engine's 182: the bound is the engine's rate.
+        let misdetected = MachinePeaks(readBytesPerSecond: 1, bandwidthBufferBytes: 1, sgemmFlopsPerSecond: 42e9,
+                                       sgemmSize: 1, kernelFlopsPerSecond: 182e9)
+        #expect(abs(Roofline.encoder(flops: 10e9, peaks: misdetected).seconds - 10e9 / 182e9) < 1e-12)
+        #expect(misdetected.peakFlopsSource == "engine kernels")
     }
 
     @Test func bandwidthBufferIsFourLastLevelCachesWithinLimits() {

@@ -41,6 +41,9 @@ public struct MachinePeaks: Sendable, Equatable {
     /// The highest arithmetic rate seen on this machine (sgemm or the engine's kernels).
     public var peakFlopsPerSecond: Double { max(sgemmFlopsPerSecond, kernelFlopsPerSecond) }
 
+    /// Which measurement `peakFlopsPerSecond` is: "sgemm" or "engine kernels".
+    public var peakFlopsSource: String { sgemmFlopsPerSecond >= kernelFlopsPerSecond ? "sgemm" : "engine kernels" }
+
     /// Measures all three on `runtime`'s pool (bandwidth, kernels) and OpenBLAS (with its current thread setting).
     /// Takes about a second and allocates the bandwidth buffer (`bandwidthBufferBytes`) for that time. sgemm is timed
     /// before and after the bandwidth pass, and `earlierKernelRates` (from `kernelRate(runtime:)`, e.g. before a

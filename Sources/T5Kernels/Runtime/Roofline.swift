@@ -41,8 +41,11 @@ public enum Roofline {
         step.seconds > 0 ? Double(batch) / step.seconds : 0
     }
 
-    /// The encoder's linear layers (`flops`) at OpenBLAS's sgemm rate: what long prompts are measured against.
+    /// The encoder's linear layers (`flops`) at the machine's best matrix-product rate, the faster of OpenBLAS's sgemm
+    /// and the engine's own kernels: what long prompts are measured against. Not sgemm alone: the encoder runs the
+    /// engine's panels on AVX-512, and an OpenBLAS that misdetects the CPU (`Prescott` kernels on Sapphire Rapids,
+    /// 42 against 182 GFLOP/s) made the bound four times too loose and the encoder read 366-437 % of it.
     public static func encoder(flops: Double, peaks: MachinePeaks) -> RooflineBound {
-        RooflineBound(memorySeconds: 0, computeSeconds: flops / peaks.sgemmFlopsPerSecond)
+        RooflineBound(memorySeconds: 0, computeSeconds: flops / peaks.peakFlopsPerSecond)
     }
 }
