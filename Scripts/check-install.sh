@@ -26,7 +26,7 @@ t5() {
 }
 
 echo "== install into $prefix"
-bash "$root/Scripts/install.sh" --prefix "$prefix"
+bash "$root/Scripts/install.sh" --prefix "$prefix" 2>&1 | tee "$work/install.log"
 
 echo "== run from $elsewhere with env -i PATH=/usr/bin:/bin"
 version=$(t5 --version); echo "$version"
@@ -53,6 +53,13 @@ echo "== ldd $prefix/bin/t5"
 libraries=$(ldd "$prefix/bin/t5"); echo "$libraries"
 if grep -Eq 'libswift|libFoundation|lib_Foundation|libdispatch|libBlocksRuntime|libicu' <<<"$libraries"; then
     fail "the installed t5 links a Swift library dynamically"
+fi
+
+# Packed relocations unless install.sh's probe said lld could not make them here.
+if ! grep -q "linking the default way" "$work/install.log" && command -v readelf >/dev/null; then
+    sections=$(readelf -S -W "$prefix/bin/t5")   # not piped into grep -q: pipefail would see readelf's SIGPIPE
+    grep -q '\.relr\.dyn' <<<"$sections" || fail "install.sh linked without packed relocations"
+    echo "packed relocations: .relr.dyn present"
 fi
 
 echo "== completions"
