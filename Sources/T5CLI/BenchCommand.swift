@@ -245,8 +245,8 @@ extension BenchCommand {
     }
 
     /// One configuration against its bounds: the encoder (as timed: stack plus cross-attention keys/values) against its
-    /// linear layers at the peak rate (the faster of sgemm and the engine's kernels); decode against the bytes a step reads (weights, and the rows' self- and
-    /// cross-attention caches) over the bandwidth, or its FLOPs over the peak.
+    /// linear layers at the peak rate (the faster of sgemm and the engine's kernels); decode against the bytes a step
+    /// reads (weights, and the rows' self- and cross-attention caches) over the bandwidth, or its FLOPs over the peak.
     func rooflineFigures(_ model: T5Model, _ peaks: MachinePeaks, batch: Int, promptLength: Int, encoderMs: Double,
                          decodeTokS: Double) -> [String: Any] {
         let encoderFLOPs = Double(model.encoderLinearFLOPs(tokens: batch * promptLength))
