@@ -196,12 +196,14 @@ import Testing
             x[3 * cols + cols / 2] = .nan
             x[4 * cols] = .infinity
             x[5 * cols + cols - 1] = -.infinity
-            var fast = [Int8](repeating: 0, count: x.count), slow = fast
-            var fastScales = [Float](repeating: 0, count: 8), slowScales = fastScales
-            Int8Quantize.quantize(x, rows: 8, cols: cols, values: &fast, scales: &fastScales)
-            Int8Quantize.quantizePortable(x, rows: 8, cols: cols, values: &slow, scales: &slowScales)
-            #expect(fast == slow, "int8 values, \(cols) columns")
-            #expect(fastScales.map(\.bitPattern) == slowScales.map(\.bitPattern), "int8 scales, \(cols) columns")
+            var slow = [Int8](repeating: 0, count: x.count), slowScales = [Float](repeating: 0, count: 8)
+            Int8Quantize.quantize(x, rows: 8, cols: cols, values: &slow, scales: &slowScales, level: .portable)
+            for level in Self.levels {
+                var fast = [Int8](repeating: 0, count: x.count), fastScales = [Float](repeating: 0, count: 8)
+                Int8Quantize.quantize(x, rows: 8, cols: cols, values: &fast, scales: &fastScales, level: level)
+                #expect(fast == slow, "int8 values at \(level), \(cols) columns")
+                #expect(fastScales.map(\.bitPattern) == slowScales.map(\.bitPattern), "int8 scales at \(level), \(cols) columns")
+            }
         }
         var y = (0..<300).map { _ in Float.random(in: -70000...70000, using: &rng) }
         y += [.nan, .infinity, -.infinity, 65504, 65520, -65519, 0, -0.0, 1e-8, -3e-6, 6.1e-5, 2049, 2051, 4097]

@@ -26,7 +26,8 @@ struct KVRows {
         case .f16:
             storeHalf(x, count: inner, into: dst.assumingMemoryBound(to: UInt16.self), level: kernels)
         case .int8:
-            Int8Quantize.quantize(x, rows: heads, cols: dkv, values: dst.assumingMemoryBound(to: Int8.self), scales: scales! + t * heads)
+            Int8Quantize.quantize(x, rows: heads, cols: dkv, values: dst.assumingMemoryBound(to: Int8.self),
+                                  scales: scales! + t * heads, level: kernels)
         }
     }
 
