@@ -142,7 +142,6 @@ long t5k_argmax_avx512(const float *p, long n) {
     return 0;
 }
 
-
 /// Symmetric int8 rows with one scale each, exactly as `Int8Quantize.quantize` computes them: scale = max|x| / 127
 /// (NaN ignored by the maximum), q = round-half-away-from-zero(x / scale) clamped to ±127 (NaN to 127).
 int t5k_quantize_rows_avx512(const float *x, long rows, long cols, signed char *values, float *scales) {
