@@ -53,6 +53,10 @@ package func packedLinear(
 ) {
     let ldx = ldx ?? w.inFeatures, ldy = ldy ?? w.outFeatures
     precondition(ldx >= w.inFeatures && ldy >= w.outFeatures, "packedLinear: rows overlap")
+    if w.rowSums != nil {
+        w8a8Linear(x, rows: rows, ldx: ldx, w, into: y, ldy: ldy, accumulate: accumulate, pool: pool)
+        return
+    }
     if usesPackedPanels(rows: rows, w.format, pool.instructionSet, rowIndependent: rowIndependent) {
         gemmOnPool(x, rows: rows, ldx: ldx, w, into: y, ldy: ldy, accumulate: accumulate, pool: pool)
         return
@@ -133,7 +137,8 @@ package func packedLinearGroup(
     let level = pool.instructionSet
     let third = w2.flatMap { w in y2.map { (w, $0) } }
     func fits(_ w: PackedMatrix) -> Bool {
-        w.inFeatures == w0.inFeatures && usesPoolKernels(rows: rows, w.format, level, rowIndependent: rowIndependent)
+        w.inFeatures == w0.inFeatures && w.rowSums == nil
+            && usesPoolKernels(rows: rows, w.format, level, rowIndependent: rowIndependent)
     }
     let together = pool.threadCount > 1 && fits(w0) && fits(w1) && (third.map { fits($0.0) } ?? true)
     guard together else {

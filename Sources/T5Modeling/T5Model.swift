@@ -17,11 +17,16 @@ public final class T5Model: Sendable {
     /// How encoded prompts store cross-attention keys and values, and decoding sessions self-attention ones unless
     /// they ask otherwise.
     public let kvCache: KVCacheFormat
+    /// Whether int8 weight matrices multiply int8-quantised activations (W8A8) instead of f32 ones.
+    public let int8Activations: Bool
 
     /// Loads a Hugging Face model folder: `config.json` and `model.safetensors` (or a sharded index), with LoRA
     /// `adapters` merged into its weights in order.
+    /// `int8Activations` (int8 checkpoints only, see `t5 convert`): each input row of an int8 matrix is quantised to int8
+    /// with one scale and multiplied in integers (W8A8, as CTranslate2's int8 does). Faster batched decode and encoder
+    /// on CPUs with AVX-512 VNNI; not exact to f32 activations, so off by default (PERFORMANCE.md, "W8A8 with VNNI").
     public convenience init(directory: URL, memoryLimitBytes: Int = 8 << 30, runtime: T5Runtime = .shared,
-                            adapters: [LoRAAdapter] = [], kvCache: KVCacheFormat = .f32) throws {
+                            adapters: [LoRAAdapter] = [], kvCache: KVCacheFormat = .f32, int8Activations: Bool = false) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) else {
             throw ConfigError.noSuchModelFolder(path: directory.path)
@@ -30,18 +35,22 @@ public final class T5Model: Sendable {
         let config = try T5Config.load(from: directory)
         let store = try WeightStore(directory: directory)
         try self.init(config: config, store: store, memoryLimitBytes: memoryLimitBytes, runtime: runtime, adapters: adapters,
-                      kvCache: kvCache)
+                      kvCache: kvCache, int8Activations: int8Activations)
     }
 
     public init(config: T5Config, store: WeightStore, memoryLimitBytes: Int = 8 << 30, runtime: T5Runtime = .shared,
-                adapters: [LoRAAdapter] = [], kvCache: KVCacheFormat = .f32) throws {
+                adapters: [LoRAAdapter] = [], kvCache: KVCacheFormat = .f32, int8Activations: Bool = false) throws {
         try config.validate()
         self.config = config
         (isGated, activation) = try config.feedForward()
-        weights = try T5Weights(store: store, config: config, adapters: adapters)
+        weights = try T5Weights(store: store, config: config, adapters: adapters, int8Activations: int8Activations)
+        self.int8Activations = int8Activations
         self.memoryLimitBytes = memoryLimitBytes
         self.runtime = runtime
         self.kvCache = kvCache
+        if int8Activations, !linearWeights.contains(where: \.usesInt8Activations) {
+            throw WeightsError.int8ActivationsNeedInt8Weights(directory: store.directory.path)
+        }
     }
 
     /// Checks prompts before anything is allocated for them.

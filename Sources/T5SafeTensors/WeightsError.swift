@@ -47,6 +47,8 @@ public enum WeightsError: Error, Equatable, CustomStringConvertible {
     case unsupportedDType(name: String, dtype: SafetensorsDType, path: String)
     /// A NaN or infinity where the loader checks (layer norms and position-bias tables: small, so cheap).
     case nonFiniteValues(name: String, index: Int, directory: String)
+    /// int8 activations (W8A8) were asked of a checkpoint with no int8 matrix to use them.
+    case int8ActivationsNeedInt8Weights(directory: String)
 
     public var description: String {
         switch self {
@@ -114,6 +116,8 @@ public enum WeightsError: Error, Equatable, CustomStringConvertible {
             "\(path): tensor \"\(name)\": expected shape \(expected), found \(actual)"
         case let .nonFiniteValues(name, index, directory):
             "\(directory): tensor \"\(name)\" holds NaN or infinity (element \(index)): the checkpoint is corrupt"
+        case let .int8ActivationsNeedInt8Weights(directory):
+            "\(directory): int8 activations need int8 weights, and this model has none; convert it first (t5 convert --dtype int8)"
         case let .unsupportedDType(name, dtype, path):
             "\(path): tensor \"\(name)\": dtype \(dtype.rawValue) cannot be read as f32"
         }

@@ -23,13 +23,19 @@ package struct PackedMatrix {
     package let scales: UnsafePointer<Float>?
     package let outFeatures: Int
     package let inFeatures: Int
+    /// Σ of each int8 row, present when the matrix multiplies int8-quantised activations (W8A8, the opt-in
+    /// `int8Activations` mode); nil: f32 activations.
+    package let rowSums: UnsafePointer<Int32>?
 
-    package init(values: UnsafeRawPointer, format: PackedFormat, scales: UnsafePointer<Float>?, outFeatures: Int, inFeatures: Int) {
+    package init(values: UnsafeRawPointer, format: PackedFormat, scales: UnsafePointer<Float>?, outFeatures: Int, inFeatures: Int,
+                 rowSums: UnsafePointer<Int32>? = nil) {
+        precondition(rowSums == nil || (format == .int8 && scales != nil), "PackedMatrix: W8A8 needs int8 weights with scales")
         self.values = values
         self.format = format
         self.scales = scales
         self.outFeatures = outFeatures
         self.inFeatures = inFeatures
+        self.rowSums = rowSums
     }
 
     @inline(__always)

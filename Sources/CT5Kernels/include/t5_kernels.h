@@ -42,6 +42,34 @@ typedef struct {
 /// The best level this CPU and operating system support (AVX state enabled by the OS included).
 int t5k_cpu_level(void);
 
+/// int8 weights times int8 activations (linear_w8a8.c): `y[r, o] (+)= ((float)(xq[r] · w[o]) · wscales[o]) · xscales[r]`
+/// for output columns `begin..<end`, with `xq` each input row quantised to int8 (one scale per row) and the dot product
+/// summed in 32-bit integers. `wsums[o]` is Σ_k w[o, k] (the VNNI kernel's offset correction). Every path gives the
+/// same bits.
+typedef struct {
+    const signed char *xq;
+    const float *xscales;
+    const signed char *w;
+    const float *wscales;
+    const int *wsums;
+    float *y;
+    long rows;
+    long in;
+    long out;
+    /// Bytes between rows of `xq`, floats between rows of `y`.
+    long ldxq;
+    long ldy;
+    int accumulate;
+} T5KLinearW8A8;
+
+/// Whether this CPU and OS run AVX-512 with VNNI (`t5k_linear_w8a8_vnni`).
+int t5k_cpu_has_vnni(void);
+/// The W8A8 product on AVX-512 VNNI; call only where `t5k_cpu_has_vnni` says so. Returns 0 (and does nothing) if the
+/// target was built for another architecture.
+int t5k_linear_w8a8_vnni(const T5KLinearW8A8 *job, long begin, long end);
+/// The same product, one multiply-add at a time, on any CPU.
+void t5k_linear_w8a8_plain(const T5KLinearW8A8 *job, long begin, long end);
+
 /// The level-specific kernels; call only those `t5k_cpu_level` allows. They return 0 (and do nothing) if the
 /// target was built for another architecture.
 int t5k_linear_avx2(const T5KLinear *job, long begin, long end);

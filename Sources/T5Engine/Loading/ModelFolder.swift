@@ -23,12 +23,14 @@ public struct ModelFolder: Sendable {
     /// `standardVocabulary` is the `spiece.model` (or `tokenizer.json`) used when the folder has no tokenizer files; nil
     /// uses `T5Tokenizer.standard()`, the copy bundled with the T5Tokenizers module. The library looks in no
     /// environment variable: a program that installs the vocabulary elsewhere (as the `t5` command does) passes it here.
-    /// `adapters` (LoRA, see `LoRAAdapter`) are merged into the model's weights at load, in order.
+    /// `adapters` (LoRA, see `LoRAAdapter`) are merged into the model's weights at load, in order. `kvCache` and
+    /// `int8Activations`: as `T5Model.init`.
     public init(directory: URL, memoryLimitBytes: Int = 8 << 30, runtime: T5Runtime = .shared, tokenizer loadTokenizer: Bool = true,
-                standardVocabulary: URL? = nil, adapters: [LoRAAdapter] = [], kvCache: KVCacheFormat = .f32) throws {
+                standardVocabulary: URL? = nil, adapters: [LoRAAdapter] = [], kvCache: KVCacheFormat = .f32,
+                int8Activations: Bool = false) throws {
         self.directory = directory
         model = try T5Model(directory: directory, memoryLimitBytes: memoryLimitBytes, runtime: runtime, adapters: adapters,
-                            kvCache: kvCache)
+                            kvCache: kvCache, int8Activations: int8Activations)
         tokenizerFile = Self.tokenizerFile(in: directory)
         if loadTokenizer {
             let source = tokenizerFile ?? standardVocabulary

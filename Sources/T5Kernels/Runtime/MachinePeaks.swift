@@ -20,15 +20,19 @@ public struct MachinePeaks: Sendable, Equatable {
     /// The kernels' rates as measured at different moments of the run (`kernelRate`), when more than one was taken:
     /// on a shared machine a core can be taken away for seconds, and one measurement then reads half the peak.
     public let kernelRatesSeen: [Double]
+    /// Best rate of the int8-activation (W8A8) kernels, in multiply-adds x 2 per second, when measured (for a model that
+    /// uses them): integer products run several times faster than f32 ones on VNNI, so an f32 peak would be no bound.
+    public let int8OpsPerSecond: Double?
 
     public init(readBytesPerSecond: Double, bandwidthBufferBytes: Int, sgemmFlopsPerSecond: Double, sgemmSize: Int,
-                kernelFlopsPerSecond: Double, kernelRatesSeen: [Double] = []) {
+                kernelFlopsPerSecond: Double, kernelRatesSeen: [Double] = [], int8OpsPerSecond: Double? = nil) {
         self.readBytesPerSecond = readBytesPerSecond
         self.bandwidthBufferBytes = bandwidthBufferBytes
         self.sgemmFlopsPerSecond = sgemmFlopsPerSecond
         self.sgemmSize = sgemmSize
         self.kernelFlopsPerSecond = kernelFlopsPerSecond
         self.kernelRatesSeen = kernelRatesSeen
+        self.int8OpsPerSecond = int8OpsPerSecond
     }
 
     /// The slowest kernel rate seen over the fastest (1 if only one was measured): far below 1 means the machine's
@@ -44,12 +48,20 @@ public struct MachinePeaks: Sendable, Equatable {
     /// Which measurement `peakFlopsPerSecond` is: "sgemm" or "engine kernels".
     public var peakFlopsSource: String { sgemmFlopsPerSecond >= kernelFlopsPerSecond ? "sgemm" : "engine kernels" }
 
+    /// The rate a model's linear layers are bounded by: `peakFlopsPerSecond`, or with int8 activations the int8 kernels'
+    /// rate when it is higher (what they could reach), with the name of the measurement.
+    public func peakRate(int8Activations: Bool) -> (rate: Double, source: String) {
+        if int8Activations, let int8 = int8OpsPerSecond, int8 > peakFlopsPerSecond { return (int8, "int8 kernels") }
+        return (peakFlopsPerSecond, peakFlopsSource)
+    }
+
     /// Measures all three on `runtime`'s pool (bandwidth, kernels) and OpenBLAS (with its current thread setting).
     /// Takes about a second and allocates the bandwidth buffer (`bandwidthBufferBytes`) for that time. sgemm is timed
     /// before and after the bandwidth pass, and `earlierKernelRates` (from `kernelRate(runtime:)`, e.g. before a
     /// benchmark's timed runs) join the kernels' rate: each peak is the best seen, so a core taken away during one
     /// measurement does not halve the bound.
-    public static func measure(runtime: T5Runtime, earlierKernelRates: [Double] = []) -> MachinePeaks {
+    /// `int8Activations`: also measure the W8A8 kernels (`int8OpsPerSecond`).
+    public static func measure(runtime: T5Runtime, earlierKernelRates: [Double] = [], int8Activations: Bool = false) -> MachinePeaks {
         let bufferBytes = bandwidthBufferSize(lastLevelCacheBytes: SystemInfo.lastLevelCacheBytes)
         let sgemmN = 1536
         let sgemmFirst = sgemmRate(n: sgemmN)
@@ -62,7 +74,8 @@ public struct MachinePeaks: Sendable, Equatable {
             sgemmFlopsPerSecond: sgemm,
             sgemmSize: sgemmN,
             kernelFlopsPerSecond: kernels.max()!,
-            kernelRatesSeen: kernels)
+            kernelRatesSeen: kernels,
+            int8OpsPerSecond: int8Activations ? int8KernelRate(pool: runtime.pool) : nil)
     }
 
     /// The engine's linear kernels' best rate on `runtime` (cached f32 weights, 2 MB of buffers, a fraction of a
@@ -137,6 +150,35 @@ public struct MachinePeaks: Sendable, Equatable {
                 for _ in 0..<calls {
                     packedLinear(x.pointer, rows: rows, matrix, into: y.pointer, accumulate: false, pool: pool,
                                  rowIndependent: rows <= 64)
+                }
+                let elapsed = seconds(ContinuousClock.now - start)
+                if round > 0 { best = max(best, 2 * Double(rows * out * n * calls) / elapsed) }
+            }
+        }
+        return best
+    }
+
+    /// The W8A8 kernels on int8 weights in cache, at the same shapes and row counts as `kernelRate`, activations
+    /// quantised in every call as in a model: the best multiply-adds x 2 per second.
+    private static func int8KernelRate(pool: WorkerPool) -> Double {
+        let out = 512, n = 512, maxRows = 256
+        let w = FloatBuffer(count: out * n), x = FloatBuffer(count: maxRows * n), y = FloatBuffer(count: maxRows * out)
+        for i in 0..<(out * n) { w.pointer[i] = Float(i % 13) * 0.01 - 0.06 }
+        for i in 0..<(maxRows * n) { x.pointer[i] = Float(i % 11) * 0.01 - 0.05 }
+        let q = UnsafeMutablePointer<Int8>.allocate(capacity: out * n), scales = FloatBuffer(count: out)
+        let sums = UnsafeMutablePointer<Int32>.allocate(capacity: out)
+        defer { q.deallocate(); sums.deallocate() }
+        Int8Quantize.quantize(w.pointer, rows: out, cols: n, values: q, scales: scales.pointer, level: pool.instructionSet)
+        int8RowSums(q, out: out, in: n, into: sums)
+        let matrix = PackedMatrix(values: UnsafeRawPointer(q), format: .int8, scales: scales.pointer, outFeatures: out,
+                                  inFeatures: n, rowSums: sums)
+        var best = 0.0
+        for rows in [8, 16, 64, 256] {
+            let calls = rows > 64 ? 5 : 20
+            for round in 0..<4 {
+                let start = ContinuousClock.now
+                for _ in 0..<calls {
+                    packedLinear(x.pointer, rows: rows, matrix, into: y.pointer, accumulate: false, pool: pool)
                 }
                 let elapsed = seconds(ContinuousClock.now - start)
                 if round > 0 { best = max(best, 2 * Double(rows * out * n * calls) / elapsed) }

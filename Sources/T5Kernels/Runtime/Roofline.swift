@@ -30,10 +30,11 @@ public struct RooflineBound: Sendable, Equatable {
 
 public enum Roofline {
     /// One decode step over `batch` rows: every weight it reads streamed once for all rows (`weightBytes`), and
-    /// `flopsPerRow` for each row, at the machine's peak arithmetic rate.
-    public static func decodeStep(weightBytes: Double, flopsPerRow: Double, batch: Int, peaks: MachinePeaks) -> RooflineBound {
+    /// `flopsPerRow` for each row, at the machine's peak arithmetic rate (the int8 kernels' with int8 activations).
+    public static func decodeStep(weightBytes: Double, flopsPerRow: Double, batch: Int, peaks: MachinePeaks,
+                                  int8Activations: Bool = false) -> RooflineBound {
         RooflineBound(memorySeconds: weightBytes / peaks.readBytesPerSecond,
-                      computeSeconds: flopsPerRow * Double(batch) / peaks.peakFlopsPerSecond)
+                      computeSeconds: flopsPerRow * Double(batch) / peaks.peakRate(int8Activations: int8Activations).rate)
     }
 
     /// Tokens per second the bound allows at `batch` rows per step.
@@ -45,7 +46,8 @@ public enum Roofline {
     /// and the engine's own kernels: what long prompts are measured against. Not sgemm alone: the encoder runs the
     /// engine's panels on AVX-512, and an OpenBLAS that misdetects the CPU (`Prescott` kernels on Sapphire Rapids,
     /// 42 against 182 GFLOP/s) made the bound four times too loose and the encoder read 366-437 % of it.
-    public static func encoder(flops: Double, peaks: MachinePeaks) -> RooflineBound {
-        RooflineBound(memorySeconds: 0, computeSeconds: flops / peaks.peakFlopsPerSecond)
+    /// With int8 activations the bound is the int8 kernels' rate, when measured and higher.
+    public static func encoder(flops: Double, peaks: MachinePeaks, int8Activations: Bool = false) -> RooflineBound {
+        RooflineBound(memorySeconds: 0, computeSeconds: flops / peaks.peakRate(int8Activations: int8Activations).rate)
     }
 }

@@ -12,6 +12,20 @@ struct PackedTensor: @unchecked Sendable {
     let scales: FloatTensor?
     /// What keeps `matrix.values` alive: the store whose mapping holds them, or an owned copy.
     let owner: AnyObject
+    /// `matrix.rowSums`' memory, in the W8A8 mode.
+    var rowSums: RowSums? = nil
+}
+
+/// Σ of each row of an int8 matrix, computed once at load for the W8A8 kernels; read-only afterwards.
+final class RowSums: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Int32>
+
+    init(_ values: UnsafeRawPointer, out: Int, in n: Int) {
+        pointer = .allocate(capacity: max(out, 1))
+        int8RowSums(values.assumingMemoryBound(to: Int8.self), out: out, in: n, into: pointer)
+    }
+
+    deinit { pointer.deallocate() }
 }
 
 package struct LinearWeight: Sendable {
@@ -26,8 +40,10 @@ package struct LinearWeight: Sendable {
     let inFeatures: Int
 
     /// The tensor `name` with shape `[out, in]`: int8 when stored as I8 (its scales in `<name>_scale`), kept at half
-    /// width when stored as BF16 or F16, otherwise served as f32 (used in place from the mapping).
-    static func load(_ store: WeightStore, _ name: String, out: Int, in inFeatures: Int) throws -> LinearWeight {
+    /// width when stored as BF16 or F16, otherwise served as f32 (used in place from the mapping). `int8Activations`:
+    /// an int8 weight multiplies int8-quantised activations (W8A8); other formats ignore it.
+    static func load(_ store: WeightStore, _ name: String, out: Int, in inFeatures: Int,
+                     int8Activations: Bool = false) throws -> LinearWeight {
         let format: PackedFormat
         switch store.info(name)?.dtype {
         case .i8?: format = .int8
@@ -43,8 +59,10 @@ package struct LinearWeight: Sendable {
         }
         let scales = format == .int8 ? try store.floatTensor(scaleName(of: name), shape: [out]) : nil
         let values = bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!
-        let matrix = PackedMatrix(values: values, format: format, scales: scales?.pointer, outFeatures: out, inFeatures: inFeatures)
-        return LinearWeight(storage: .packed(PackedTensor(matrix: matrix, scales: scales, owner: store)),
+        let sums = format == .int8 && int8Activations ? RowSums(values, out: out, in: inFeatures) : nil
+        let matrix = PackedMatrix(values: values, format: format, scales: scales?.pointer, outFeatures: out, inFeatures: inFeatures,
+                                  rowSums: sums.map { UnsafePointer($0.pointer) })
+        return LinearWeight(storage: .packed(PackedTensor(matrix: matrix, scales: scales, owner: store, rowSums: sums)),
                             outFeatures: out, inFeatures: inFeatures)
     }
 
@@ -93,6 +111,12 @@ package struct LinearWeight: Sendable {
         case .f32: "f32"
         case .packed(let t): "\(t.matrix.format)"
         }
+    }
+
+    /// Whether the weight multiplies int8-quantised activations (W8A8).
+    var usesInt8Activations: Bool {
+        if case .packed(let t) = storage { return t.matrix.rowSums != nil }
+        return false
     }
 }
 

@@ -22,7 +22,7 @@ extension T5Model {
 
     /// Every matrix of the model once: the embedding, the head unless it is the tied embedding, and each block's
     /// projections.
-    private var linearWeights: [LinearWeight] {
+    var linearWeights: [LinearWeight] {
         let w = weights
         var all = [w.shared] + (config.tieWordEmbeddings ? [] : [w.lmHead])
         func attention(_ a: AttentionWeights) { all += [a.q, a.k, a.v, a.o] }

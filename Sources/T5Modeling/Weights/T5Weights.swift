@@ -44,7 +44,8 @@ struct T5Weights: Sendable {
 
     /// `adapters` are merged into the layers they target (those layers are then held as f32, whatever the
     /// checkpoint stores: widened or dequantized, then merged).
-    init(store: WeightStore, config c: T5Config, adapters: [LoRAAdapter] = []) throws {
+    /// `int8Activations`: int8 weights multiply int8-quantised activations (W8A8); layers merged with an adapter are f32.
+    init(store: WeightStore, config c: T5Config, adapters: [LoRAAdapter] = [], int8Activations: Bool = false) throws {
         let d = c.dModel, inner = c.innerDim
         let (isGated, _) = try c.feedForward()
         let lora = try LoRAMerge(adapters: adapters, config: c)
@@ -60,9 +61,10 @@ struct T5Weights: Sendable {
         }
         func vector(_ name: String, _ n: Int) throws -> FloatTensor { try checked(name, [n]) }
         func linear(_ name: String, out: Int, in inFeatures: Int) throws -> LinearWeight {
-            let base = try LinearWeight.load(store, name, out: out, in: inFeatures)
-            guard let factors = lora.factors[name] else { return base }
-            return base.merged(factors)
+            guard let factors = lora.factors[name] else {
+                return try LinearWeight.load(store, name, out: out, in: inFeatures, int8Activations: int8Activations)
+            }
+            return try LinearWeight.load(store, name, out: out, in: inFeatures).merged(factors)
         }
         func attention(_ prefix: String, normName: String) throws -> AttentionWeights {
             AttentionWeights(

@@ -1,0 +1,127 @@
+// int8 weights times int8 activations (W8A8), the opt-in `--activations int8` mode: each input row is quantised to
+// int8 with one scale (Int8Quantize, as the int8 KV cache does), multiplied by the int8 weights in 32-bit integers,
+// and the sum scaled back by both scales. Integer sums do not depend on their order, so the VNNI tiles and the plain
+// loop give every output the same bits.
+//
+// AVX-512 VNNI's `vpdpbusd` multiplies unsigned by signed bytes, 64 pairs per instruction (four times the f32 FMAs'
+// lanes, and no widening of the weights): activations go in as q + 128 (q ^ 0x80) and 128 · Σw per weight row, which
+// the caller computed once at load, is taken back out. At batch 8 the f32-compute int8 tiles spend most of their
+// issue slots widening weights (PERFORMANCE.md, "W8A8 with VNNI").
+#include "t5_kernels.h"
+
+/// The definition every path follows: y[r, o] (+)= ((float)(Σ_k xq[r, k] · w[o, k]) · ws[o]) · xs[r].
+static inline __attribute__((always_inline)) void w8a8_store(const T5KLinearW8A8 *j, long r, long o, int dot) {
+    float *yp = j->y + r * j->ldy + o;
+    const float v = ((float)dot * j->wscales[o]) * j->xscales[r];
+    *yp = j->accumulate ? *yp + v : v;
+}
+
+/// Any CPU: the same integers, one pair at a time.
+void t5k_linear_w8a8_plain(const T5KLinearW8A8 *j, long begin, long end) {
+    for (long o = begin; o < end; o++) {
+        const signed char *w = j->w + o * j->in;
+        for (long r = 0; r < j->rows; r++) {
+            const signed char *x = j->xq + r * j->ldxq;
+            int dot = 0;
+            for (long k = 0; k < j->in; k++) dot += (int)x[k] * (int)w[k];
+            w8a8_store(j, r, o, dot);
+        }
+    }
+}
+
+#if defined(__x86_64__) && defined(__clang__)
+#include <cpuid.h>
+#include <immintrin.h>
+
+int t5k_cpu_has_vnni(void) {
+    if (t5k_cpu_level() != T5K_LEVEL_AVX512) return 0;
+    unsigned a, b, c, d;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    return (c >> 11) & 1;  // AVX512_VNNI
+}
+
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma"))), apply_to = function)
+
+typedef int w8a8_vi __attribute__((ext_vector_type(16)));
+#include "reduce16.h"
+DEFINE_REDUCE16(w8a8_reduce16, w8a8_vi)
+
+/// The bytes of `p[0..<left]` in a vector (zeros past `left`), so rows of any width need no scalar tail.
+static inline __attribute__((always_inline)) __m512i w8a8_load(const signed char *p, long left) {
+    return left >= 64 ? _mm512_loadu_si512(p) : _mm512_maskz_loadu_epi8((__mmask64)((1ULL << left) - 1), p);
+}
+
+/// Weight rows o..<o+OB against input rows r..<r+RBN: one 32-bit accumulator vector per pair, summed over k. OB and RBN
+/// are constants at every call site, so the accumulators live in registers.
+static inline __attribute__((always_inline)) void w8a8_tile(const T5KLinearW8A8 *j, long o, long r, const int OB,
+                                                            const int RBN) {
+    const long n = j->in;
+    const signed char *w = j->w + o * n, *x = j->xq + r * j->ldxq;
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    __m512i acc[8][4];
+    for (int a = 0; a < OB; a++) for (int b = 0; b < RBN; b++) acc[a][b] = _mm512_setzero_si512();
+    for (long k = 0; k < n; k += 64) {
+        // The next tile's weights, swept at the pace this one is read (rows are short: 512 B at d_model 512).
+        for (int a = 0; a < OB; a++) __builtin_prefetch(w + (OB + a) * n + k);
+        __m512i wv[8];
+        for (int a = 0; a < OB; a++) wv[a] = w8a8_load(w + a * n + k, n - k);
+        for (int b = 0; b < RBN; b++) {
+            // q ^ 0x80 = q + 128 as an unsigned byte; zero-filled tail lanes meet zero weights.
+            const __m512i xv = _mm512_xor_si512(w8a8_load(x + b * j->ldxq + k, n - k), flip);
+            for (int a = 0; a < OB; a++) acc[a][b] = _mm512_dpbusd_epi32(acc[a][b], xv, wv[a]);
+        }
+    }
+    if (OB == 4 && RBN == 4) {
+        w8a8_vi v[16];
+        for (int b = 0; b < 4; b++) for (int a = 0; a < 4; a++) v[4 * b + a] = (w8a8_vi)acc[a][b];
+        // Lane 4b + a is row r + b's output o + a: corrected, converted and scaled sixteen at a time, in
+        // w8a8_store's order (at d_model 512 a tile has only eight k-steps, and one-by-one stores cost as much).
+        const __m512i lanes = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
+        const __m512i sums = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(j->wsums + o)));
+        const __m512 ws = _mm512_broadcast_f32x4(_mm_loadu_ps(j->wscales + o));
+        const __m512 xs = _mm512_permutexvar_ps(lanes, _mm512_castps128_ps512(_mm_loadu_ps(j->xscales + r)));
+        const __m512i dot = _mm512_sub_epi32((__m512i)w8a8_reduce16(v), _mm512_slli_epi32(sums, 7));
+        __m512 y = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(dot), ws), xs);
+        for (int b = 0; b < 4; b++) {
+            float *yp = j->y + (r + b) * j->ldy + o;
+            const __m128 yb = b == 0 ? _mm512_extractf32x4_ps(y, 0) : b == 1 ? _mm512_extractf32x4_ps(y, 1)
+                            : b == 2 ? _mm512_extractf32x4_ps(y, 2) : _mm512_extractf32x4_ps(y, 3);
+            _mm_storeu_ps(yp, j->accumulate ? _mm_add_ps(_mm_loadu_ps(yp), yb) : yb);
+        }
+        return;
+    }
+    for (int a = 0; a < OB; a++)
+        for (int b = 0; b < RBN; b++)
+            w8a8_store(j, r + b, o + a, _mm512_reduce_add_epi32(acc[a][b]) - 128 * j->wsums[o + a]);
+}
+
+int t5k_linear_w8a8_vnni(const T5KLinearW8A8 *j, long begin, long end) {
+    const long rows = j->rows;
+    long o = begin;
+    if (rows == 1) {
+        // Eight weight rows side by side: one row's chain of dot products is too short to hide its latency.
+        for (; o + 8 <= end; o += 8) w8a8_tile(j, o, 0, 8, 1);
+    } else {
+        for (; o + 4 <= end; o += 4) {
+            long r = 0;
+            for (; r + 4 <= rows; r += 4) w8a8_tile(j, o, r, 4, 4);
+            switch (rows - r) {
+            case 1: w8a8_tile(j, o, r, 4, 1); break;
+            case 2: w8a8_tile(j, o, r, 4, 2); break;
+            case 3: w8a8_tile(j, o, r, 4, 3); break;
+            default: break;
+            }
+        }
+    }
+    for (; o < end; o++) for (long r = 0; r < rows; r++) w8a8_tile(j, o, r, 1, 1);
+    return 1;
+}
+
+#pragma clang attribute pop
+
+#else
+
+int t5k_cpu_has_vnni(void) { return 0; }
+int t5k_linear_w8a8_vnni(const T5KLinearW8A8 *j, long begin, long end) { (void)j; (void)begin; (void)end; return 0; }
+
+#endif
