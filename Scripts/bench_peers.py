@@ -196,10 +196,11 @@ def run_protocol(args, load_ms, batch, generate, encoder):
 # ----------------------------------------------------------------------------------------------- this engine
 
 
-def run_engine(args, model, label):
+def run_engine(args, model, label, options=()):
+    """`options`: extra model options for every t5 call (e.g. --int8-activations)."""
     def bench(extra):
         cmd = [args.t5, "bench", "--model", model, "--threads", str(args.threads), "--new-tokens", str(args.new_tokens),
-               "--warmup", str(args.warmup), "--reps", str(args.reps), "--json"] + extra
+               "--warmup", str(args.warmup), "--reps", str(args.reps), "--json"] + list(options) + extra
         return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
 
     small = bench(["--prompt-len", str(args.prompt_len), "--batch", "1,8"])
@@ -221,7 +222,7 @@ def run_engine(args, model, label):
             "encoder256": l256["roofline"]["encoder"], "encoder64": b1["roofline"]["encoder"],
         }
     if args.reference:
-        out = subprocess.run([args.t5, "teacher-forced", "--model", model, "--input", args.reference],
+        out = subprocess.run([args.t5, "teacher-forced", "--model", model, "--input", args.reference] + list(options),
                              check=True, capture_output=True, text=True).stdout
         ref = json.load(open(args.reference))
         argmax = json.loads(out)["argmax"]
@@ -274,6 +275,8 @@ def main():
     rows["swift-t5 f32"] = timed(run_engine, args, args.model, "f32")
     if args.int8_model:
         rows["swift-t5 int8"] = timed(run_engine, args, args.int8_model, "int8")
+        # int8 activations too (W8A8, opt-in): the scheme CTranslate2's int8 uses.
+        rows["swift-t5 int8 W8A8"] = timed(run_engine, args, args.int8_model, "int8-w8a8", ["--int8-activations"])
     if args.bf16_model:
         rows["swift-t5 bf16"] = timed(run_engine, args, args.bf16_model, "bf16")
     rows["transformers f32"] = timed(peer, "transformers")
@@ -316,8 +319,11 @@ def write_report(args, rows):
         if not rl:
             continue
         m, d1, d8, e64, e256 = rl["machine"], rl["decode_b1"], rl["decode_b8"], rl["encoder64"], rl["encoder256"]
+        # W8A8 rows are bounded by the int8 kernels' rate (GOP/s), shown in the kernels column after the f32 one.
+        int8 = m.get("int8_kernel_ops_per_s")
+        kernels = f"{m['kernel_flops_per_s'] / 1e9:.0f}" + (f" (int8 {int8 / 1e9:.0f})" if int8 else "")
         roof.append(f"| {name} | {m['read_bytes_per_s'] / 1e9:.1f} | {m['sgemm_flops_per_s'] / 1e9:.0f} | "
-                    f"{m['kernel_flops_per_s'] / 1e9:.0f} | {m['decode_step_weight_bytes'] / 1e6:.1f} | "
+                    f"{kernels} | {m['decode_step_weight_bytes'] / 1e6:.1f} | "
                     f"{d1['bound_tok_s']:.0f}, {100 * d1['fraction']:.0f}% | "
                     f"{d8['bound_tok_s']:.0f}, {d8['limit']}, {100 * d8['fraction']:.0f}% | "
                     f"{e64['bound_ms']:.1f}, {100 * e64['fraction']:.0f}% | {e256['bound_ms']:.1f}, {100 * e256['fraction']:.0f}% |")
@@ -334,6 +340,11 @@ def write_report(args, rows):
         ratios += [f"int8 decode b1 vs ctranslate2 int8: {i8['decode_tok_s'] / ct8['decode_tok_s']:.2f}x",
                    f"int8 tok/s b8 vs transformers: {i8['batch8_tok_s'] / tf['batch8_tok_s']:.2f}x",
                    f"int8 peak RSS / weight bytes: {i8['peak_rss_bytes'] / i8['weight_bytes']:.2f}"]
+    if "swift-t5 int8 W8A8" in rows:
+        w8 = rows["swift-t5 int8 W8A8"]
+        ratios += [f"W8A8 decode b1 vs ctranslate2 int8: {w8['decode_tok_s'] / ct8['decode_tok_s']:.2f}x",
+                   f"W8A8 tok/s b8 vs ctranslate2 int8: {w8['batch8_tok_s'] / ct8['batch8_tok_s']:.2f}x",
+                   f"W8A8 tok/s b8 vs transformers: {w8['batch8_tok_s'] / tf['batch8_tok_s']:.2f}x"]
     if "swift-t5 bf16" in rows:
         h = rows["swift-t5 bf16"]
         ratios += [f"bf16 decode b1 vs transformers: {h['decode_tok_s'] / tf['decode_tok_s']:.2f}x",

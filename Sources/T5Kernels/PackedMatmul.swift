@@ -136,6 +136,12 @@ package func packedLinearGroup(
 ) {
     let level = pool.instructionSet
     let third = w2.flatMap { w in y2.map { (w, $0) } }
+    // int8 activations: quantise the rows once for all the products.
+    if w0.rowSums != nil, w1.rowSums != nil, third.map({ $0.0.rowSums != nil }) ?? true,
+       w1.inFeatures == w0.inFeatures, third.map({ $0.0.inFeatures == w0.inFeatures }) ?? true {
+        w8a8LinearGroup(x, rows: rows, w0, into: y0, w1, into: y1, third, pool: pool)
+        return
+    }
     func fits(_ w: PackedMatrix) -> Bool {
         w.inFeatures == w0.inFeatures && w.rowSums == nil
             && usesPoolKernels(rows: rows, w.format, level, rowIndependent: rowIndependent)

@@ -8,9 +8,11 @@ import T5Tensor
 /// Whether this CPU runs the VNNI kernel; elsewhere the plain C loop gives the same bits, slowly.
 package let cpuHasVNNI = t5k_cpu_has_vnni() != 0
 
-/// A W8A8 product as the pool's chunks see it.
+/// Up to three W8A8 products of the same input as the pool's chunks see them: their output columns split as one range
+/// (as `packedLinearGroup` does for the other formats); `count` of the parts are used.
 private struct W8A8Job {
-    var c: T5KLinearW8A8
+    var parts: (T5KLinearW8A8, T5KLinearW8A8, T5KLinearW8A8)
+    let count: Int
     let vnni: Bool
 }
 
@@ -20,10 +22,26 @@ package func w8a8Linear(
     _ x: UnsafePointer<Float>, rows: Int, ldx: Int, _ w: PackedMatrix, into y: UnsafeMutablePointer<Float>, ldy: Int,
     accumulate: Bool, pool: WorkerPool
 ) {
-    guard let rowSums = w.rowSums, let scales = w.scales, w.format == .int8 else {
-        preconditionFailure("w8a8Linear: the matrix is not int8 with row sums")
-    }
-    let n = w.inFeatures
+    w8a8Products(x, rows: rows, ldx: ldx, (w, y), nil, nil, ldy: ldy, accumulate: accumulate, pool: pool)
+}
+
+/// Two or three W8A8 products of the same input (a decode step's q/k/v, wi_0/wi_1): the rows are quantised once and
+/// the products share one pool dispatch. Each output is exactly what `w8a8Linear` gives.
+package func w8a8LinearGroup(
+    _ x: UnsafePointer<Float>, rows: Int, _ w0: PackedMatrix, into y0: UnsafeMutablePointer<Float>,
+    _ w1: PackedMatrix, into y1: UnsafeMutablePointer<Float>, _ third: (PackedMatrix, UnsafeMutablePointer<Float>)?,
+    pool: WorkerPool
+) {
+    w8a8Products(x, rows: rows, ldx: w0.inFeatures, (w0, y0), (w1, y1), third, ldy: nil, accumulate: false, pool: pool)
+}
+
+/// The products `parts` (same `inFeatures`, each with `rowSums`); `ldy` nil: each `y` dense (`outFeatures` apart).
+private func w8a8Products(
+    _ x: UnsafePointer<Float>, rows: Int, ldx: Int, _ p0: (PackedMatrix, UnsafeMutablePointer<Float>),
+    _ p1: (PackedMatrix, UnsafeMutablePointer<Float>)?, _ p2: (PackedMatrix, UnsafeMutablePointer<Float>)?,
+    ldy: Int?, accumulate: Bool, pool: WorkerPool
+) {
+    let n = p0.0.inFeatures
     // The quantised rows and their scales, on the stack for decode-sized calls (no allocation per step).
     let scaleOffset = (rows * n + 63) & ~63
     withUnsafeTemporaryAllocation(byteCount: scaleOffset + rows * 4, alignment: 64) { scratch in
@@ -36,19 +54,36 @@ package func w8a8Linear(
                 Int8Quantize.quantize(x + r * ldx, rows: 1, cols: n, values: q + r * n, scales: xs + r, level: pool.instructionSet)
             }
         }
-        var job = W8A8Job(
-            c: T5KLinearW8A8(xq: q, xscales: xs, w: w.values.assumingMemoryBound(to: Int8.self), wscales: scales,
-                             wsums: rowSums, y: y, rows: rows, in: n, out: w.outFeatures, ldxq: n, ldy: ldy,
-                             accumulate: accumulate ? 1 : 0),
-            vnni: pool.instructionSet == .avx512 && cpuHasVNNI)
-        // Chunks of whole 8-row tiles per thread, as the f32-compute kernels split them.
-        let chunk = (max(16, (w.outFeatures + pool.threadCount - 1) / pool.threadCount) + 7) & ~7
+        func part(_ p: (PackedMatrix, UnsafeMutablePointer<Float>)) -> T5KLinearW8A8 {
+            let (w, y) = p
+            guard let rowSums = w.rowSums, let scales = w.scales, w.format == .int8, w.inFeatures == n else {
+                preconditionFailure("w8a8Linear: the matrix is not int8 with row sums, or its width differs")
+            }
+            return T5KLinearW8A8(xq: q, xscales: xs, w: w.values.assumingMemoryBound(to: Int8.self), wscales: scales,
+                                 wsums: rowSums, y: y, rows: rows, in: n, out: w.outFeatures, ldxq: n,
+                                 ldy: ldy ?? w.outFeatures, accumulate: accumulate ? 1 : 0)
+        }
+        let first = part(p0)
+        var job = W8A8Job(parts: (first, p1.map(part) ?? first, p2.map(part) ?? first),
+                          count: p2 != nil ? 3 : p1 != nil ? 2 : 1,
+                          vnni: pool.instructionSet == .avx512 && cpuHasVNNI)
+        let total = job.parts.0.out + (job.count > 1 ? job.parts.1.out : 0) + (job.count > 2 ? job.parts.2.out : 0)
+        // One run of whole 8-row tiles per thread, as the f32-activation kernels split their products.
+        let chunk = (max(16, (total + pool.threadCount - 1) / pool.threadCount) + 7) & ~7
         withUnsafePointer(to: &job) { p in
-            pool.parallelFor(count: w.outFeatures, chunk: chunk, context: UnsafeRawPointer(p)) { context, begin, end in
+            pool.parallelFor(count: total, chunk: chunk, context: UnsafeRawPointer(p)) { context, begin, end in
                 let job = context.assumingMemoryBound(to: W8A8Job.self)
-                withUnsafePointer(to: job.pointee.c) { c in
-                    if job.pointee.vnni, t5k_linear_w8a8_vnni(c, begin, end) != 0 { return }
-                    t5k_linear_w8a8_plain(c, begin, end)
+                withUnsafePointer(to: job.pointee.parts) { parts in
+                    parts.withMemoryRebound(to: T5KLinearW8A8.self, capacity: 3) { c in
+                        var start = 0
+                        for i in 0..<job.pointee.count {
+                            let out = c[i].out, b = max(begin, start), e = min(end, start + out)
+                            if b < e, !(job.pointee.vnni && t5k_linear_w8a8_vnni(c + i, b - start, e - start) != 0) {
+                                t5k_linear_w8a8_plain(c + i, b - start, e - start)
+                            }
+                            start += out
+                        }
+                    }
                 }
             }
         }

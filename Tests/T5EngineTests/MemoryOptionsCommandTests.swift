@@ -1,4 +1,4 @@
-// `--memory-budget` and `--kv-cache` through the built `t5`: sizes with units, bad ones refused, a request over the budget
+// `--memory-budget`, `--kv-cache` and `--int8-activations` through the built `t5`: sizes with units, bad ones refused, a request over the budget
 // refused in one line before it starts, a huge --max-new-tokens accepted when its bound fits, narrow caches answering.
 import Foundation
 import Testing
@@ -28,5 +28,21 @@ import Testing
         #expect(ok.status == 0, "\(ok.stderr)")
         let bad = try CLI.run(["generate", "--model", demo, "--kv-cache", "f8", prompt])
         #expect(bad.status != 0 && bad.stderr.contains("--kv-cache"), "\(bad.stderr)")
+    }
+
+    /// `--int8-activations`: refused in one line on a model without int8 weights; answers on a converted int8 one.
+    @Test func int8ActivationsFlag() throws {
+        let demo = Demo.directory.path
+        let prompt = "Is 17 greater than 9?"
+        let refused = try CLI.run(["generate", "--model", demo, "--int8-activations", prompt])
+        #expect(refused.status != 0 && refused.stdout.isEmpty)
+        #expect(refused.stderr.contains("int8 activations need int8 weights") && refused.stderr.split(separator: "\n").count == 1,
+                "\(refused.stderr)")
+        let int8 = FileManager.default.temporaryDirectory.appendingPathComponent("t5-w8a8-cli-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: int8) }
+        let converted = try CLI.run(["convert", "--model", demo, "--out", int8.path, "--dtype", "int8"])
+        #expect(converted.status == 0, "\(converted.stderr)")
+        let answered = try CLI.run(["generate", "--model", int8.path, "--int8-activations", "--max-new-tokens", "16", prompt])
+        #expect(answered.status == 0 && !answered.stdout.isEmpty, "\(answered.stderr)")
     }
 }

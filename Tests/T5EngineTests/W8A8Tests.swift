@@ -83,6 +83,45 @@ import Testing
         }
     }
 
+    /// Two or three products of one input in one dispatch (q/k/v, wi_0/wi_1) equal the products made one by one.
+    @Test(arguments: [1, 8])
+    func groupedProductsEqualSingleOnes(rows: Int) {
+        let n = 192, outs = [64, 40, 72]
+        let x = Int8AndConvertTests.values(rows * n, seed: 31)
+        let pool = WorkerPool(threads: 2)
+        defer { pool.shutdown() }
+        let m = outs.enumerated().map { i, out in
+            let w = Int8AndConvertTests.values(out * n, seed: 32 + UInt64(i))
+            let q = UnsafeMutablePointer<Int8>.allocate(capacity: out * n), s = UnsafeMutablePointer<Float>.allocate(capacity: out)
+            let sums = UnsafeMutablePointer<Int32>.allocate(capacity: out)
+            Int8Quantize.quantize(w, rows: out, cols: n, values: q, scales: s)
+            int8RowSums(q, out: out, in: n, into: sums)
+            return PackedMatrix(values: UnsafeRawPointer(q), format: .int8, scales: s, outFeatures: out, inFeatures: n,
+                                rowSums: sums)
+        }
+        defer {
+            for w in m { w.values.deallocate(); w.scales?.deallocate(); w.rowSums?.deallocate() }
+        }
+        for count in [2, 3] {
+            var single = outs.map { [Float](repeating: 0, count: rows * $0) }
+            for i in 0..<count { packedLinear(x, rows: rows, m[i], into: &single[i], accumulate: false, pool: pool) }
+            var g0 = single[0].map { _ in Float(0) }, g1 = single[1].map { _ in Float(0) }, g2 = single[2].map { _ in Float(0) }
+            g0.withUnsafeMutableBufferPointer { y0 in
+                g1.withUnsafeMutableBufferPointer { y1 in
+                    g2.withUnsafeMutableBufferPointer { y2 in
+                        packedLinearGroup(x, rows: rows, m[0], into: y0.baseAddress!, m[1], into: y1.baseAddress!,
+                                          count == 3 ? m[2] : nil, into: count == 3 ? y2.baseAddress! : nil,
+                                          pool: pool, rowIndependent: true)
+                    }
+                }
+            }
+            let grouped = [g0, g1, g2]
+            for i in 0..<count {
+                #expect(grouped[i].map(\.bitPattern) == single[i].map(\.bitPattern), "\(count) products, part \(i)")
+            }
+        }
+    }
+
     /// A converted int8 model with int8 activations stays close to the f32 original (which the parity suites hold to
     /// transformers): first-step logits within 6 % of their largest magnitude (f32-activation int8: 3 %, see
     /// `convertedModelStaysClose`), and the greedy continuation mostly the same.
