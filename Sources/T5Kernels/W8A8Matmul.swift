@@ -5,15 +5,29 @@
 import CT5Kernels
 import T5Tensor
 
-/// Whether this CPU runs the VNNI kernel; elsewhere the plain C loop gives the same bits, slowly.
+/// Whether this CPU runs the VNNI kernel; elsewhere the AVX2 tiles (about the speed of f32 activations) or the plain C
+/// loop (portable level; ~10x slower) give the same bits.
 package let cpuHasVNNI = t5k_cpu_has_vnni() != 0
+
+/// Which W8A8 kernel a runtime's level runs.
+private enum W8A8Kernel {
+    case vnni, avx2, plain
+
+    init(_ level: InstructionSet) {
+        switch level {
+        case .avx512: self = cpuHasVNNI ? .vnni : .avx2
+        case .avx2: self = .avx2
+        case .portable: self = .plain
+        }
+    }
+}
 
 /// Up to three W8A8 products of the same input as the pool's chunks see them: their output columns split as one range
 /// (as `packedLinearGroup` does for the other formats); `count` of the parts are used.
 private struct W8A8Job {
     var parts: (T5KLinearW8A8, T5KLinearW8A8, T5KLinearW8A8)
     let count: Int
-    let vnni: Bool
+    let kernel: W8A8Kernel
 }
 
 /// `y[rows, out] = quantise(x) · wᵀ (+ y when accumulate)` for a matrix with `rowSums` (W8A8). Each row is quantised
@@ -66,7 +80,7 @@ private func w8a8Products(
         let first = part(p0)
         var job = W8A8Job(parts: (first, p1.map(part) ?? first, p2.map(part) ?? first),
                           count: p2 != nil ? 3 : p1 != nil ? 2 : 1,
-                          vnni: pool.instructionSet == .avx512 && cpuHasVNNI)
+                          kernel: W8A8Kernel(pool.instructionSet))
         let total = job.parts.0.out + (job.count > 1 ? job.parts.1.out : 0) + (job.count > 2 ? job.parts.2.out : 0)
         // One run of whole 8-row tiles per thread, as the f32-activation kernels split their products.
         let chunk = (max(16, (total + pool.threadCount - 1) / pool.threadCount) + 7) & ~7
@@ -78,8 +92,14 @@ private func w8a8Products(
                         var start = 0
                         for i in 0..<job.pointee.count {
                             let out = c[i].out, b = max(begin, start), e = min(end, start + out)
-                            if b < e, !(job.pointee.vnni && t5k_linear_w8a8_vnni(c + i, b - start, e - start) != 0) {
-                                t5k_linear_w8a8_plain(c + i, b - start, e - start)
+                            if b < e {
+                                let done: Int32
+                                switch job.pointee.kernel {
+                                case .vnni: done = t5k_linear_w8a8_vnni(c + i, b - start, e - start)
+                                case .avx2: done = t5k_linear_w8a8_avx2(c + i, b - start, e - start)
+                                case .plain: done = 0
+                                }
+                                if done == 0 { t5k_linear_w8a8_plain(c + i, b - start, e - start) }
                             }
                             start += out
                         }

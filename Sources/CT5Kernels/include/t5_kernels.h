@@ -67,6 +67,8 @@ int t5k_cpu_has_vnni(void);
 /// The W8A8 product on AVX-512 VNNI; call only where `t5k_cpu_has_vnni` says so. Returns 0 (and does nothing) if the
 /// target was built for another architecture.
 int t5k_linear_w8a8_vnni(const T5KLinearW8A8 *job, long begin, long end);
+/// The same product on AVX2 (16-bit pair sums); call only at `T5K_LEVEL_AVX2` or above. Same return rule.
+int t5k_linear_w8a8_avx2(const T5KLinearW8A8 *job, long begin, long end);
 /// The same product, one multiply-add at a time, on any CPU.
 void t5k_linear_w8a8_plain(const T5KLinearW8A8 *job, long begin, long end);
 
