@@ -122,8 +122,8 @@ int t5k_linear_w8a8_vnni(const T5KLinearW8A8 *j, long begin, long end) {
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 
 /// AVX2 has no byte dot product that is exact here (`vpmaddubsw` saturates 255 · 127 · 2), so both operands are
-/// sign-extended to 16 bits and `vpmaddwd` sums pairs into 32 bits: about the speed of the f32-activation int8
-/// kernels, against ~10x slower for the plain loop. Four weight rows x two input rows, sixteen bytes of k per step.
+/// sign-extended to 16 bits and `vpmaddwd` sums pairs into 32 bits: 1.3x the f32-activation int8 tiles on AVX2, where
+/// the plain loop runs at a sixth of them. Four weight rows x two input rows, sixteen bytes of k per step.
 static inline __attribute__((always_inline)) void w8a8_tile_avx2(const T5KLinearW8A8 *j, long o, long r, const int OB,
                                                                  const int RBN) {
     const long n = j->in;
