@@ -26,6 +26,16 @@ struct ConvertCommand: ParsableCommand {
     @Option(name: .long, help: "Weight format: f32, f16, bf16 or int8.")
     var dtype: ConvertDType
 
+    /// Options of running a model change nothing in a conversion: refused rather than silently ignored.
+    func validate() throws {
+        if modelOptions.int8Activations {
+            throw ValidationError("--int8-activations applies when a model runs (generate, bench, serve, …), not to convert: convert to int8, then pass it there")
+        }
+        if modelOptions.kvCache != .f32 {
+            throw ValidationError("--kv-cache applies when a model runs (generate, bench, serve, …), not to convert")
+        }
+    }
+
     func run() throws {
         let input = try modelOptions.directory(), output = URL(fileURLWithPath: out)
         func megabytes(_ bytes: Int) -> String { String(format: "%.1f", Double(bytes) / 1e6) }
