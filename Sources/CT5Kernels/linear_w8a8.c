@@ -1,4 +1,4 @@
-// int8 weights times int8 activations (W8A8), the opt-in `--activations int8` mode: each input row is quantised to
+// int8 weights times int8 activations (W8A8), the opt-in `--int8-activations` mode: each input row is quantised to
 // int8 with one scale (Int8Quantize, as the int8 KV cache does), multiplied by the int8 weights in 32-bit integers,
 // and the sum scaled back by both scales. Integer sums do not depend on their order, so the VNNI tiles, the AVX2 tiles
 // and the plain loop give every output the same bits.

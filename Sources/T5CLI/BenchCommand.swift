@@ -211,7 +211,9 @@ struct BenchCommand: ParsableCommand {
             "cpu: \(report["cpu"]!), OpenBLAS core: \(report["openblas_core"]!), threads: \(threads), build: \(buildDescription)",
             "load: \(cell(report["load_ms"], 1)) ms; peak RSS \(format(bytes: report["peak_rss_bytes"] as! Int)); medians of \(reps) (min–max)",
         ]
-        if let peaks, let machine = report["machine"] as? [String: Any] { lines += rooflineLines(peaks, machine, int8Activations: report["int8_activations"] as? Bool ?? false) }
+        if let peaks, let machine = report["machine"] as? [String: Any] {
+            lines += rooflineLines(peaks, machine, int8Activations: report["int8_activations"] as? Bool ?? false)
+        }
         lines += [
             "",
             "| prompt | batch | encoder ms | first token ms | decode tok/s (excl. 1st) | total tok/s |"
@@ -299,9 +301,9 @@ extension BenchCommand {
             String(format: "roofline: read %.1f GB/s (%d threads, %@ buffer); sgemm %d³ %.1f GFLOP/s; engine kernels %.1f GFLOP/s",
                    peaks.readBytesPerSecond / 1e9, threads, format(bytes: peaks.bandwidthBufferBytes), peaks.sgemmSize,
                    peaks.sgemmFlopsPerSecond / 1e9, peaks.kernelFlopsPerSecond / 1e9) + int8Rate,
-            String(format: "decode step: %@ of weights (plus each row's attention caches), %.1f MFLOP per row; encoder bound: linear layers (and cross-attention k/v) at %.1f GFLOP/s (%@)",
+            String(format: "decode step: %@ of weights (plus each row's attention caches), %.1f MFLOP per row; encoder bound: linear layers (and cross-attention k/v) at %.1f %@ (%@)",
                    format(bytes: stepBytes), Double(machine["decode_step_flops_per_row"] as! Int) / 1e6,
-                   rate.rate / 1e9, rate.source),
+                   rate.rate / 1e9, int8Activations ? "GOP/s" : "GFLOP/s", rate.source),
         ]
         if cache > 0 && stepBytes <= cache {
             lines.append("note: the step's weights fit in the last-level cache (\(format(bytes: cache))): decode can pass the DRAM bound")

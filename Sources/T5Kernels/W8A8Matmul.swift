@@ -9,6 +9,9 @@ import T5Tensor
 /// loop (portable level; an eighth of the AVX2 tiles' speed) give the same bits.
 package let cpuHasVNNI = t5k_cpu_has_vnni() != 0
 
+/// The widest rows a W8A8 matrix may have: no 32-bit integer sum can overflow up to this width.
+package let w8a8MaxInFeatures = Int(T5K_W8A8_MAX_IN)
+
 /// Which W8A8 kernel a runtime's level runs.
 private enum W8A8Kernel {
     case vnni, avx2, plain
@@ -70,8 +73,9 @@ private func w8a8Products(
         }
         func part(_ p: (PackedMatrix, UnsafeMutablePointer<Float>)) -> T5KLinearW8A8 {
             let (w, y) = p
-            guard let rowSums = w.rowSums, let scales = w.scales, w.format == .int8, w.inFeatures == n else {
-                preconditionFailure("w8a8Linear: the matrix is not int8 with row sums, or its width differs")
+            guard let rowSums = w.rowSums, let scales = w.scales, w.format == .int8, w.inFeatures == n,
+                  n <= w8a8MaxInFeatures else {
+                preconditionFailure("w8a8Linear: the matrix is not int8 with row sums, or its width differs or is too large")
             }
             return T5KLinearW8A8(xq: q, xscales: xs, w: w.values.assumingMemoryBound(to: Int8.self), wscales: scales,
                                  wsums: rowSums, y: y, rows: rows, in: n, out: w.outFeatures, ldxq: n,

@@ -25,6 +25,7 @@ public final class T5Model: Sendable {
     /// `int8Activations` (int8 checkpoints only, see `t5 convert`): each input row of an int8 matrix is quantised to int8
     /// with one scale and multiplied in integers (W8A8, as CTranslate2's int8 does). Faster batched decode and encoder
     /// on CPUs with AVX-512 VNNI; not exact to f32 activations, so off by default (PERFORMANCE.md, "W8A8 with VNNI").
+    /// Matrices wider than 65,536 inputs (no T5 has them) keep f32 activations.
     public convenience init(directory: URL, memoryLimitBytes: Int = 8 << 30, runtime: T5Runtime = .shared,
                             adapters: [LoRAAdapter] = [], kvCache: KVCacheFormat = .f32, int8Activations: Bool = false) throws {
         var isDirectory: ObjCBool = false

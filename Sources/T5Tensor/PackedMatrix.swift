@@ -24,7 +24,7 @@ package struct PackedMatrix {
     package let outFeatures: Int
     package let inFeatures: Int
     /// Σ of each int8 row, present when the matrix multiplies int8-quantised activations (W8A8, the opt-in
-    /// `int8Activations` mode); nil: f32 activations.
+    /// `int8Activations` mode; rows of at most 65,536 inputs); nil: f32 activations.
     package let rowSums: UnsafePointer<Int32>?
 
     package init(values: UnsafeRawPointer, format: PackedFormat, scales: UnsafePointer<Float>?, outFeatures: Int, inFeatures: Int,

@@ -45,7 +45,8 @@ int t5k_cpu_level(void);
 /// int8 weights times int8 activations (linear_w8a8.c): `y[r, o] (+)= ((float)(xq[r] · w[o]) · wscales[o]) · xscales[r]`
 /// for output columns `begin..<end`, with `xq` each input row quantised to int8 (one scale per row) and the dot product
 /// summed in 32-bit integers. `wsums[o]` is Σ_k w[o, k] (the VNNI kernel's offset correction). Every path gives the
-/// same bits.
+/// same bits. `in` at most `T5K_W8A8_MAX_IN`, so that no 32-bit sum can overflow (255 · 127 · in < 2^31).
+enum { T5K_W8A8_MAX_IN = 65536 };
 typedef struct {
     const signed char *xq;
     const float *xscales;

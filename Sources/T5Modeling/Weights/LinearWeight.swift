@@ -59,7 +59,9 @@ package struct LinearWeight: Sendable {
         }
         let scales = format == .int8 ? try store.floatTensor(scaleName(of: name), shape: [out]) : nil
         let values = bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!
-        let sums = format == .int8 && int8Activations ? RowSums(values, out: out, in: inFeatures) : nil
+        // Wider rows keep f32 activations: their 32-bit integer sums could overflow (no T5 comes near: xxl's d_ff is 10240).
+        let w8a8 = format == .int8 && int8Activations && inFeatures <= w8a8MaxInFeatures
+        let sums = w8a8 ? RowSums(values, out: out, in: inFeatures) : nil
         let matrix = PackedMatrix(values: values, format: format, scales: scales?.pointer, outFeatures: out, inFeatures: inFeatures,
                                   rowSums: sums.map { UnsafePointer($0.pointer) })
         return LinearWeight(storage: .packed(PackedTensor(matrix: matrix, scales: scales, owner: store, rowSums: sums)),

@@ -60,9 +60,10 @@ struct T5Weights: Sendable {
             return t
         }
         func vector(_ name: String, _ n: Int) throws -> FloatTensor { try checked(name, [n]) }
-        func linear(_ name: String, out: Int, in inFeatures: Int) throws -> LinearWeight {
+        /// `multiplies`: false for a matrix only looked up by row (an untied embedding), which needs no W8A8 row sums.
+        func linear(_ name: String, out: Int, in inFeatures: Int, multiplies: Bool = true) throws -> LinearWeight {
             guard let factors = lora.factors[name] else {
-                return try LinearWeight.load(store, name, out: out, in: inFeatures, int8Activations: int8Activations)
+                return try LinearWeight.load(store, name, out: out, in: inFeatures, int8Activations: int8Activations && multiplies)
             }
             return try LinearWeight.load(store, name, out: out, in: inFeatures).merged(factors)
         }
@@ -86,7 +87,7 @@ struct T5Weights: Sendable {
         // Tied saves hold only `shared.weight`; some exports keep only the per-stack copies.
         let embeddingName = ["shared.weight", "encoder.embed_tokens.weight", "decoder.embed_tokens.weight"]
             .first(where: store.contains) ?? "shared.weight"
-        shared = try linear(embeddingName, out: c.vocabSize, in: d)
+        shared = try linear(embeddingName, out: c.vocabSize, in: d, multiplies: c.tieWordEmbeddings)
         let biasShape = [c.relativeAttentionNumBuckets, c.numHeads]
         encoderPositionBias = try checked("encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", biasShape)
         decoderPositionBias = try checked("decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", biasShape)
