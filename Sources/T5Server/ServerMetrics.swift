@@ -14,27 +14,30 @@ final class ServerMetrics: Sendable {
     let stepTime: DurationHistogram
 
     init() {
-        promptTokens = registry.makeCounter(name: "t5_prompt_tokens_total", help: "Prompt tokens of accepted requests")
-        generatedTokens = registry.makeCounter(name: "t5_generated_tokens_total", help: "Tokens generated")
-        queueDepth = registry.makeGauge(name: "t5_queue_depth", help: "Requests waiting for decoder rows")
-        runningRequests = registry.makeGauge(name: "t5_running_requests", help: "Requests in the running batch")
-        batchRows = registry.makeGauge(name: "t5_batch_rows", help: "Decoder rows in the running batch")
+        promptTokens = registry.makeCounter(descriptor: Self.name("prompt_tokens", "total", "Prompt tokens of accepted requests"))
+        generatedTokens = registry.makeCounter(descriptor: Self.name("generated_tokens", "total", "Tokens generated"))
+        queueDepth = registry.makeGauge(descriptor: Self.name("queue_depth", "", "Requests waiting for decoder rows"))
+        runningRequests = registry.makeGauge(descriptor: Self.name("running_requests", "", "Requests in the running batch"))
+        batchRows = registry.makeGauge(descriptor: Self.name("batch_rows", "", "Decoder rows in the running batch"))
         timeToFirstToken = registry.makeDurationHistogram(
-            name: "t5_time_to_first_token_seconds",
+            descriptor: Self.name("time_to_first_token", "seconds", "From a request's arrival to its first generated token"),
             buckets: [.milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
-                      .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(30)],
-            help: "From a request's arrival to its first generated token")
+                      .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(30)])
         stepTime = registry.makeDurationHistogram(
-            name: "t5_time_per_output_token_seconds",
+            descriptor: Self.name("time_per_output_token", "seconds", "One decoder step of the shared batch (each running row gains a token)"),
             buckets: [.milliseconds(1), .milliseconds(2.5), .milliseconds(5), .milliseconds(10), .milliseconds(25),
-                      .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1)],
-            help: "One decoder step of the shared batch (each running row gains a token)")
+                      .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1)])
+    }
+
+    /// `t5_<metric>_<unit>` (no unit suffix when `unit` is empty), with its help line.
+    private static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "t5", metricName: metric, unitName: unit, helpText: help)
     }
 
     /// Counts a finished HTTP request under its route and status.
     func request(path: String, status: Int) {
-        registry.makeCounter(name: "t5_requests_total", labels: [("path", path), ("status", "\(status)")],
-                             help: "HTTP requests by route and status").increment()
+        registry.makeCounter(descriptor: Self.name("requests", "total", "HTTP requests by route and status"),
+                             labels: [("path", path), ("status", "\(status)")]).increment()
     }
 
     var text: String { registry.emitToString() }
