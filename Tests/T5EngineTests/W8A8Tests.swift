@@ -54,9 +54,11 @@ import Testing
         }
     }
 
-    /// A row's result does not depend on the rows beside it (a server batches unrelated requests), nor on `ldx`.
-    @Test func rowsAreIndependent() {
-        let rows = 9, n = 256, out = 40, ldx = n + 16
+    /// A row's result does not depend on the rows beside it (a server batches unrelated requests), nor on `ldx`, nor on
+    /// whether the rows were quantised across the pool (from 64 rows) or on the calling thread.
+    @Test(arguments: [9, 70])
+    func rowsAreIndependent(rows: Int) {
+        let n = 256, out = 40, ldx = n + 16
         let w = Int8AndConvertTests.values(out * n, seed: 21), x = Int8AndConvertTests.values(rows * ldx, seed: 22)
         var q = [Int8](repeating: 0, count: out * n), ws = [Float](repeating: 0, count: out)
         Int8Quantize.quantize(w, rows: out, cols: n, values: &q, scales: &ws)
