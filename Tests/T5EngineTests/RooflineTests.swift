@@ -63,6 +63,25 @@ import Testing
         #expect(misdetected.peakFlopsSource == "engine kernels")
     }
 
+    /// A model with int8 activations is bounded by the int8 kernels' rate when it was measured and is higher; otherwise,
+    /// and for every other model, by the f32 peak.
+    @Test func int8ActivationsAreBoundByTheInt8KernelsRate() {
+        let withInt8 = MachinePeaks(readBytesPerSecond: 20e9, bandwidthBufferBytes: 1, sgemmFlopsPerSecond: 200e9,
+                                    sgemmSize: 1, kernelFlopsPerSecond: 100e9, int8OpsPerSecond: 400e9)
+        #expect(withInt8.peakRate(int8Activations: true) == (400e9, "int8 kernels"))
+        #expect(withInt8.peakRate(int8Activations: false) == (200e9, "sgemm"))
+        #expect(Self.peaks.peakRate(int8Activations: true) == (200e9, "sgemm"))
+        let slowInt8 = MachinePeaks(readBytesPerSecond: 20e9, bandwidthBufferBytes: 1, sgemmFlopsPerSecond: 200e9,
+                                    sgemmSize: 1, kernelFlopsPerSecond: 100e9, int8OpsPerSecond: 150e9)
+        #expect(slowInt8.peakRate(int8Activations: true) == (200e9, "sgemm"))
+        // 10 GFLOP of encoder products: 25 ms at 400 GOP/s, 50 ms at the f32 peak.
+        #expect(abs(Roofline.encoder(flops: 10e9, peaks: withInt8, int8Activations: true).seconds - 0.025) < 1e-12)
+        #expect(abs(Roofline.encoder(flops: 10e9, peaks: withInt8).seconds - 0.05) < 1e-12)
+        // 64 rows x 77 MFLOP: 12.32 ms at 400 GOP/s (compute still binds over 7.7 ms of streaming).
+        let step = Roofline.decodeStep(weightBytes: 154e6, flopsPerRow: 77e6, batch: 64, peaks: withInt8, int8Activations: true)
+        #expect(step.limit == .compute && abs(step.seconds - 12.32e-3) < 1e-12)
+    }
+
     @Test func bandwidthBufferIsFourLastLevelCachesWithinLimits() {
         #expect(MachinePeaks.bandwidthBufferSize(lastLevelCacheBytes: 0) == 512 << 20)
         #expect(MachinePeaks.bandwidthBufferSize(lastLevelCacheBytes: 32 << 20) == 512 << 20)
