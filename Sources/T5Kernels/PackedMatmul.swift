@@ -100,7 +100,7 @@ private func usesPoolKernels(rows: Int, _ format: PackedFormat, _ level: Instruc
 /// per product (int8 flan-t5-base batch 1: 170-183 -> 272-278 tok/s). Claims stay dynamic, so a worker that is late
 /// leaves its chunk to the caller (PERFORMANCE.md, "One weight stream per thread").
 @inline(__always)
-private func poolChunk(outputs: Int, _ pool: WorkerPool) -> Int {
+func poolChunk(outputs: Int, _ pool: WorkerPool) -> Int {
     (max(16, (outputs + pool.threadCount - 1) / pool.threadCount) + 7) & ~7
 }
 

@@ -81,9 +81,9 @@ private func w8a8Products(
                           kernel: W8A8Kernel(pool.instructionSet))
         let total = job.parts.0.out + (job.count > 1 ? job.parts.1.out : 0) + (job.count > 2 ? job.parts.2.out : 0)
         // One run of whole 8-row tiles per thread, as the f32-activation kernels split their products.
-        let chunk = (max(16, (total + pool.threadCount - 1) / pool.threadCount) + 7) & ~7
         withUnsafePointer(to: &job) { p in
-            pool.parallelFor(count: total, chunk: chunk, context: UnsafeRawPointer(p)) { context, begin, end in
+            pool.parallelFor(count: total, chunk: poolChunk(outputs: total, pool), context: UnsafeRawPointer(p)) {
+                context, begin, end in
                 let job = context.assumingMemoryBound(to: W8A8Job.self)
                 withUnsafePointer(to: job.pointee.parts) { parts in
                     parts.withMemoryRebound(to: T5KLinearW8A8.self, capacity: 3) { c in

@@ -142,20 +142,7 @@ public struct MachinePeaks: Sendable, Equatable {
         for i in 0..<(out * n) { w.pointer[i] = Float(i % 13) * 0.01 }
         for i in 0..<(maxRows * n) { x.pointer[i] = Float(i % 11) * 0.01 }
         let matrix = PackedMatrix(values: UnsafeRawPointer(w.pointer), format: .f32, scales: nil, outFeatures: out, inFeatures: n)
-        var best = 0.0
-        for rows in [8, 16, 64, 256] {
-            let calls = rows > 64 ? 5 : 20
-            for round in 0..<4 {
-                let start = ContinuousClock.now
-                for _ in 0..<calls {
-                    packedLinear(x.pointer, rows: rows, matrix, into: y.pointer, accumulate: false, pool: pool,
-                                 rowIndependent: rows <= 64)
-                }
-                let elapsed = seconds(ContinuousClock.now - start)
-                if round > 0 { best = max(best, 2 * Double(rows * out * n * calls) / elapsed) }
-            }
-        }
-        return best
+        return bestProductRate(matrix, x: x.pointer, into: y.pointer, pool: pool)
     }
 
     /// The W8A8 kernels on int8 weights in cache, at the same shapes and row counts as `kernelRate`, activations
@@ -172,16 +159,26 @@ public struct MachinePeaks: Sendable, Equatable {
         int8RowSums(q, out: out, in: n, into: sums)
         let matrix = PackedMatrix(values: UnsafeRawPointer(q), format: .int8, scales: scales.pointer, outFeatures: out,
                                   inFeatures: n, rowSums: sums)
+        return bestProductRate(matrix, x: x.pointer, into: y.pointer, pool: pool)
+    }
+
+    /// `packedLinear` of `matrix` at 8, 16, 64 and 256 rows of `x` (decode steps row-independent, as a model runs
+    /// them), after one untimed round each: the best multiply-adds x 2 per second. `x` and `y` hold 256 rows.
+    private static func bestProductRate(
+        _ matrix: PackedMatrix, x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, pool: WorkerPool
+    ) -> Double {
         var best = 0.0
         for rows in [8, 16, 64, 256] {
             let calls = rows > 64 ? 5 : 20
             for round in 0..<4 {
                 let start = ContinuousClock.now
                 for _ in 0..<calls {
-                    packedLinear(x.pointer, rows: rows, matrix, into: y.pointer, accumulate: false, pool: pool)
+                    packedLinear(x, rows: rows, matrix, into: y, accumulate: false, pool: pool, rowIndependent: rows <= 64)
                 }
                 let elapsed = seconds(ContinuousClock.now - start)
-                if round > 0 { best = max(best, 2 * Double(rows * out * n * calls) / elapsed) }
+                if round > 0 {
+                    best = max(best, 2 * Double(rows * matrix.outFeatures * matrix.inFeatures * calls) / elapsed)
+                }
             }
         }
         return best
