@@ -94,7 +94,8 @@ let package = Package(
         ),
         .testTarget(
             name: "T5EngineTests",
-            dependencies: ["T5Engine"],
+            // CT5Kernels: the kernels' portable twins, called directly against the tests' definitions.
+            dependencies: ["T5Engine", "CT5Kernels"],
             // Tests read fixtures from the source tree (#filePath), so no resource bundle copy is made.
             exclude: ["Fixtures"]
         ),

@@ -1,5 +1,7 @@
 // Every linear layer's product: f32 weights, or weights stored narrower and widened on the fly (int8, symmetric with one
-// f32 scale per output row; bf16; f16), always with f32 activations and f32 accumulation.
+// f32 scale per output row; bf16; f16), with f32 activations and f32 accumulation; except int8 on AVX-512 VNNI, whose
+// tile-kernel products round the activations to 16 bits and sum exactly in integers (A16Matmul.swift), and the opt-in
+// W8A8 mode (W8A8Matmul.swift).
 // Up to `poolMaxRows` (decode steps, short prompts): hand-written SIMD kernels over the worker pool, each weight read from
 // memory once per call. More rows (long prompts, big batches): on AVX-512 machines the packed-panel kernel on the pool
 // (`gemmMinRows`), elsewhere sgemm, on panels of widened weights if not f32.
@@ -61,7 +63,12 @@ package func packedLinear(
         gemmOnPool(x, rows: rows, ldx: ldx, w, into: y, ldy: ldy, accumulate: accumulate, pool: pool)
         return
     }
-    if !usesPoolKernels(rows: rows, w.format, pool.instructionSet, rowIndependent: rowIndependent) {
+    let onPool = usesPoolKernels(rows: rows, w.format, pool.instructionSet, rowIndependent: rowIndependent)
+    if onPool, usesA16(w, pool.instructionSet) {
+        a16Linear(x, rows: rows, ldx: ldx, w, into: y, ldy: ldy, accumulate: accumulate, pool: pool)
+        return
+    }
+    if !onPool {
         switch w.format {
         case .f32:
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(w.outFeatures), Int32(w.inFeatures),
@@ -146,7 +153,13 @@ package func packedLinearGroup(
         w.inFeatures == w0.inFeatures && w.rowSums == nil
             && usesPoolKernels(rows: rows, w.format, level, rowIndependent: rowIndependent)
     }
-    let together = pool.threadCount > 1 && fits(w0) && fits(w1) && (third.map { fits($0.0) } ?? true)
+    let all = fits(w0) && fits(w1) && (third.map { fits($0.0) } ?? true)
+    // int8 with 16-bit activations: round the rows once for all the products.
+    if all, usesA16(w0, level), usesA16(w1, level), third.map({ usesA16($0.0, level) }) ?? true {
+        a16LinearGroup(x, rows: rows, w0, into: y0, w1, into: y1, third, pool: pool)
+        return
+    }
+    let together = pool.threadCount > 1 && all
     guard together else {
         packedLinear(x, rows: rows, w0, into: y0, accumulate: false, pool: pool, rowIndependent: rowIndependent)
         packedLinear(x, rows: rows, w1, into: y1, accumulate: false, pool: pool, rowIndependent: rowIndependent)
@@ -165,12 +178,8 @@ package func packedLinearGroup(
             let g = context.assumingMemoryBound(to: GroupJob.self)
             withUnsafePointer(to: g.pointee.parts) { parts in
                 parts.withMemoryRebound(to: PackedJob.self, capacity: 3) { jobs in
-                    var start = 0
-                    for i in 0..<g.pointee.count {
-                        let out = jobs[i].w.outFeatures
-                        let b = max(begin, start), e = min(end, start + out)
-                        if b < e { runPackedRows(jobs + i, b - start, e - start) }
-                        start += out
+                    forEachPart(begin, end, count: g.pointee.count, outputs: { jobs[$0].w.outFeatures }) { i, b, e in
+                        runPackedRows(jobs + i, b, e)
                     }
                 }
             }

@@ -87,19 +87,14 @@ private func w8a8Products(
                 let job = context.assumingMemoryBound(to: W8A8Job.self)
                 withUnsafePointer(to: job.pointee.parts) { parts in
                     parts.withMemoryRebound(to: T5KLinearW8A8.self, capacity: 3) { c in
-                        var start = 0
-                        for i in 0..<job.pointee.count {
-                            let out = c[i].out, b = max(begin, start), e = min(end, start + out)
-                            if b < e {
-                                let done: Int32
-                                switch job.pointee.kernel {
-                                case .vnni: done = t5k_linear_w8a8_vnni(c + i, b - start, e - start)
-                                case .avx2: done = t5k_linear_w8a8_avx2(c + i, b - start, e - start)
-                                case .plain: done = 0
-                                }
-                                if done == 0 { t5k_linear_w8a8_plain(c + i, b - start, e - start) }
+                        forEachPart(begin, end, count: job.pointee.count, outputs: { c[$0].out }) { i, b, e in
+                            let done: Int32
+                            switch job.pointee.kernel {
+                            case .vnni: done = t5k_linear_w8a8_vnni(c + i, b, e)
+                            case .avx2: done = t5k_linear_w8a8_avx2(c + i, b, e)
+                            case .plain: done = 0
                             }
-                            start += out
+                            if done == 0 { t5k_linear_w8a8_plain(c + i, b, e) }
                         }
                     }
                 }

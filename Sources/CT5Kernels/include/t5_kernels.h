@@ -73,6 +73,38 @@ int t5k_linear_w8a8_avx2(const T5KLinearW8A8 *job, long begin, long end);
 /// The same product, one multiply-add at a time, on any CPU.
 void t5k_linear_w8a8_plain(const T5KLinearW8A8 *job, long begin, long end);
 
+/// int8 weights times 16-bit activations (linear_a16.c), the default int8 decode product where VNNI runs:
+/// `y[r, o] (+)= ((float)(xq[r] · w[o]) · wscales[o]) · xscales[r]` for output columns `begin..<end`, with `xq` each
+/// input row rounded to at most `t5k_a16_levels(in)` levels each side (`t5k_quantize_a16_*`), rows `in` apart, and the
+/// dot product an exact 32-bit integer. Every path gives the same bits.
+typedef struct {
+    const short *xq;
+    const float *xscales;
+    const signed char *w;
+    const float *wscales;
+    float *y;
+    long rows;
+    long in;
+    long out;
+    /// Floats between rows of `y`.
+    long ldy;
+    int accumulate;
+} T5KLinearA16;
+
+/// The largest |q| a row of `in` activations is rounded to: 32767, or fewer where `in · levels · 128` would not fit
+/// in a 32-bit sum.
+long t5k_a16_levels(long in);
+/// Rows of `x` (`ldx` floats apart) rounded to 16-bit integers, `n` apart in `q`, with one scale per row:
+/// q = rint(x · levels / max|x|), scale = max|x| / levels; a row with a non-finite value gets scale NaN and zeros,
+/// one whose max|x| is below 2^-100 scale 0 and zeros. The AVX-512 version gives the same bits (returns 0 and does
+/// nothing if built for another architecture; call only at `T5K_LEVEL_AVX512`).
+void t5k_quantize_a16_plain(const float *x, long ldx, long rows, long n, short *q, float *scales);
+int t5k_quantize_a16_avx512(const float *x, long ldx, long rows, long n, short *q, float *scales);
+/// The product on AVX-512 VNNI (call only where `t5k_cpu_has_vnni` says so; returns 0 and does nothing if built for
+/// another architecture), and one multiply-add at a time on any CPU.
+int t5k_linear_a16_vnni(const T5KLinearA16 *job, long begin, long end);
+void t5k_linear_a16_plain(const T5KLinearA16 *job, long begin, long end);
+
 /// The level-specific kernels; call only those `t5k_cpu_level` allows. They return 0 (and do nothing) if the
 /// target was built for another architecture.
 int t5k_linear_avx2(const T5KLinear *job, long begin, long end);

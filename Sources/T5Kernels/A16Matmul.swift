@@ -1,0 +1,90 @@
+// The default int8 decode product on AVX-512 VNNI: int8 weights times input rows rounded to 16-bit integers, one scale
+// per row, summed exactly in 32-bit integers (linear_a16.c). 1.6-1.8x the f32-activation int8 tiles at 8 rows and at
+// one row; the rounding is at least 12 times finer than the weights' own (PERFORMANCE.md, "int8 decode with 16-bit
+// activations"). Elsewhere (AVX2, AVX-512 without VNNI, portable) int8 products keep f32 activations.
+import CT5Kernels
+import T5Tensor
+
+/// Whether an int8 product of `w` that runs on the pool's tile kernels takes 16-bit activations at `level`.
+@inline(__always)
+package func usesA16(_ w: PackedMatrix, _ level: InstructionSet) -> Bool {
+    w.format == .int8 && w.rowSums == nil && w.scales != nil && level == .avx512 && cpuHasVNNI
+}
+
+/// Up to three products of the same input as the pool's chunks see them (a tuple, so dispatch allocates nothing).
+private struct A16Job {
+    var parts: (T5KLinearA16, T5KLinearA16, T5KLinearA16)
+    let count: Int
+}
+
+/// `y[rows, out] = round16(x) · wᵀ (+ y when accumulate)` for an int8 matrix (`usesA16`); rows of `y` `ldy` apart.
+package func a16Linear(
+    _ x: UnsafePointer<Float>, rows: Int, ldx: Int, _ w: PackedMatrix, into y: UnsafeMutablePointer<Float>, ldy: Int,
+    accumulate: Bool, pool: WorkerPool
+) {
+    a16Products(x, rows: rows, ldx: ldx, (w, y), nil, nil, ldy: ldy, accumulate: accumulate, pool: pool)
+}
+
+/// Two or three products of the same input (q/k/v, wi_0/wi_1): the rows are rounded once and the products share one
+/// pool dispatch. Each output is exactly what `a16Linear` gives.
+package func a16LinearGroup(
+    _ x: UnsafePointer<Float>, rows: Int, _ w0: PackedMatrix, into y0: UnsafeMutablePointer<Float>,
+    _ w1: PackedMatrix, into y1: UnsafeMutablePointer<Float>, _ third: (PackedMatrix, UnsafeMutablePointer<Float>)?,
+    pool: WorkerPool
+) {
+    a16Products(x, rows: rows, ldx: w0.inFeatures, (w0, y0), (w1, y1), third, ldy: nil, accumulate: false, pool: pool)
+}
+
+/// The products `parts` (same `inFeatures`); `ldy` nil: each `y` dense (`outFeatures` apart).
+private func a16Products(
+    _ x: UnsafePointer<Float>, rows: Int, ldx: Int, _ p0: (PackedMatrix, UnsafeMutablePointer<Float>),
+    _ p1: (PackedMatrix, UnsafeMutablePointer<Float>)?, _ p2: (PackedMatrix, UnsafeMutablePointer<Float>)?,
+    ldy: Int?, accumulate: Bool, pool: WorkerPool
+) {
+    let n = p0.0.inFeatures
+    // The rounded rows and their scales, on the stack for decode-sized calls (no allocation per step).
+    let scaleOffset = (2 * rows * n + 63) & ~63
+    withUnsafeTemporaryAllocation(byteCount: scaleOffset + rows * 4, alignment: 64) { scratch in
+        let base = scratch.baseAddress!
+        let q = base.assumingMemoryBound(to: Int16.self), xs = (base + scaleOffset).assumingMemoryBound(to: Float.self)
+        if t5k_quantize_a16_avx512(x, ldx, rows, n, q, xs) == 0 { t5k_quantize_a16_plain(x, ldx, rows, n, q, xs) }
+        func part(_ p: (PackedMatrix, UnsafeMutablePointer<Float>)) -> T5KLinearA16 {
+            let (w, y) = p
+            guard let scales = w.scales, w.format == .int8, w.inFeatures == n else {
+                preconditionFailure("a16Linear: the matrix is not int8 with scales, or its width differs")
+            }
+            return T5KLinearA16(xq: q, xscales: xs, w: w.values.assumingMemoryBound(to: Int8.self), wscales: scales,
+                                y: y, rows: rows, in: n, out: w.outFeatures, ldy: ldy ?? w.outFeatures,
+                                accumulate: accumulate ? 1 : 0)
+        }
+        let first = part(p0)
+        var job = A16Job(parts: (first, p1.map(part) ?? first, p2.map(part) ?? first),
+                         count: p2 != nil ? 3 : p1 != nil ? 2 : 1)
+        let total = job.parts.0.out + (job.count > 1 ? job.parts.1.out : 0) + (job.count > 2 ? job.parts.2.out : 0)
+        withUnsafePointer(to: &job) { p in
+            pool.parallelFor(count: total, chunk: poolChunk(outputs: total, pool), context: UnsafeRawPointer(p)) {
+                context, begin, end in
+                let job = context.assumingMemoryBound(to: A16Job.self)
+                withUnsafePointer(to: job.pointee.parts) { parts in
+                    parts.withMemoryRebound(to: T5KLinearA16.self, capacity: 3) { c in
+                        forEachPart(begin, end, count: job.pointee.count, outputs: { c[$0].out }) { i, b, e in
+                            if t5k_linear_a16_vnni(c + i, b, e) == 0 { t5k_linear_a16_plain(c + i, b, e) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The output columns `begin..<end` of a group of `count` products laid end to end (`outputs(i)` columns each), as
+/// `body(part, partBegin, partEnd)` calls for the parts they meet, in each part's own columns.
+@inline(__always)
+func forEachPart(_ begin: Int, _ end: Int, count: Int, outputs: (Int) -> Int, _ body: (Int, Int, Int) -> Void) {
+    var start = 0
+    for i in 0..<count {
+        let out = outputs(i), b = max(begin, start), e = min(end, start + out)
+        if b < e { body(i, b - start, e - start) }
+        start += out
+    }
+}
