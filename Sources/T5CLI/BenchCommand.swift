@@ -121,7 +121,7 @@ struct BenchCommand: ParsableCommand {
         // The machine is measured after the timed runs (same threads), so that its large read buffer stays out of the
         // peak RSS just taken.
         let peaks = roofline ? MachinePeaks.measure(runtime: runtime, earlierKernelRates: kernelRateBefore,
-                                                    int8Activations: model0.int8Activations) : nil
+                                                    integerKernels: model0.integerKernels) : nil
         if let peaks {
             for i in results.indices {
                 let r = results[i], b = r["batch"] as! Int, length = r["prompt_len"] as! Int
@@ -134,6 +134,7 @@ struct BenchCommand: ParsableCommand {
             "model": modelPath, "cpu": SystemInfo.cpuModel, "openblas_core": SystemInfo.blasCoreName,
             "threads": threads, "build": buildDescription, "weights_dtype": dtypeDescription(model0),
             "int8_activations": model0.int8Activations,
+            "integer_kernels": model0.integerKernels?.rawValue ?? NSNull(),
             "weight_bytes": model0.weightBytes, "peak_rss_bytes": peakRSS,
             "load_ms": stats(loadTimes), "warmup": warmup, "reps": reps, "results": results,
             "prompt_ids": "ids[i] = 3 + (i*7919 + b*104729 + 13) % min(32000, vocab_size - 3) for i < L-1, then eos",
@@ -198,7 +199,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     private func dtypeDescription(_ model: T5Model) -> String {
-        "weights held as \(model.linearWeightFormat)" + (model.int8Activations ? ", int8 activations (W8A8)" : "")
+        "weights held as \(model.linearWeightFormat)" + (model.integerKernels.map { ", \($0.rawValue)" } ?? "")
     }
 
     private func table(_ report: [String: Any], _ results: [[String: Any]], _ peaks: MachinePeaks?) -> String {
@@ -212,7 +213,7 @@ struct BenchCommand: ParsableCommand {
             "load: \(cell(report["load_ms"], 1)) ms; peak RSS \(format(bytes: report["peak_rss_bytes"] as! Int)); medians of \(reps) (min–max)",
         ]
         if let peaks, let machine = report["machine"] as? [String: Any] {
-            lines += rooflineLines(peaks, machine, int8Activations: report["int8_activations"] as? Bool ?? false)
+            lines += rooflineLines(peaks, machine, integerKernels: (report["integer_kernels"] as? String).flatMap(IntegerKernels.init))
         }
         lines += [
             "",
@@ -256,21 +257,22 @@ extension BenchCommand {
     func rooflineFigures(_ model: T5Model, _ peaks: MachinePeaks, batch: Int, promptLength: Int, encoderMs: Double,
                          decodeTokS: Double) -> [String: Any] {
         let encoderFLOPs = Double(model.encoderLinearFLOPs(tokens: batch * promptLength))
-        let int8 = model.int8Activations, rate = peaks.peakRate(int8Activations: int8)
-        let encoderBound = Roofline.encoder(flops: encoderFLOPs, peaks: peaks, int8Activations: int8)
+        let integer = model.integerKernels
+        let encoderRate = peaks.peakRate(integer: integer == .w8a8), decodeRate = peaks.peakRate(integer: integer != nil)
+        let encoderBound = Roofline.encoder(flops: encoderFLOPs, peaks: peaks, integerKernels: integer)
         // The timed decode steps feed positions 1..<newTokens: their mean cache read per row.
         let cacheBytes = Double((1..<newTokens).reduce(0) { $0 + model.decodeStepCacheBytes(position: $1, promptLength: promptLength) })
             / Double(newTokens - 1) * Double(batch)
         let weightBytes = Double(model.decodeStepWeightBytes), stepFLOPs = Double(model.decodeStepFLOPsPerRow)
         let stepBytes = weightBytes + cacheBytes
         let step = Roofline.decodeStep(weightBytes: stepBytes, flopsPerRow: stepFLOPs, batch: batch, peaks: peaks,
-                                       int8Activations: int8)
+                                       integerKernels: integer)
         let stepsPerSecond = decodeTokS / Double(batch)
         return [
             "encoder": [
                 "linear_flops": encoderFLOPs, "bound_ms": encoderBound.seconds * 1000,
                 "fraction": encoderBound.fraction(measuredSeconds: encoderMs / 1000),
-                "rate_flops_per_s": rate.rate, "rate": rate.source,
+                "rate_flops_per_s": encoderRate.rate, "rate": encoderRate.source,
             ] as [String: Any],
             "decode": [
                 "bound_tok_s": Roofline.decodeTokensPerSecond(step, batch: batch), "limit": step.limit.rawValue,
@@ -280,7 +282,7 @@ extension BenchCommand {
                 "bytes_per_s": stepsPerSecond * stepBytes,
                 "bandwidth_fraction": stepsPerSecond * stepBytes / peaks.readBytesPerSecond,
                 "flops_per_s": decodeTokS * stepFLOPs,
-                "compute_fraction": decodeTokS * stepFLOPs / rate.rate,
+                "compute_fraction": decodeTokS * stepFLOPs / decodeRate.rate, "rate": decodeRate.source,
             ] as [String: Any],
         ]
     }
@@ -293,17 +295,18 @@ extension BenchCommand {
             + "machine?); the roofline uses the fastest, so fractions of the compute bound may be off by that much"
     }
 
-    func rooflineLines(_ peaks: MachinePeaks, _ machine: [String: Any], int8Activations: Bool) -> [String] {
+    func rooflineLines(_ peaks: MachinePeaks, _ machine: [String: Any], integerKernels: IntegerKernels?) -> [String] {
         let stepBytes = machine["decode_step_weight_bytes"] as! Int, cache = machine["last_level_cache_bytes"] as! Int
-        let rate = peaks.peakRate(int8Activations: int8Activations)
+        let rate = peaks.peakRate(integer: integerKernels == .w8a8), decodeRate = peaks.peakRate(integer: integerKernels != nil)
         let int8Rate = peaks.int8OpsPerSecond.map { String(format: "; int8 kernels %.1f GOP/s", $0 / 1e9) } ?? ""
+        func unit(_ r: (rate: Double, source: String)) -> String { r.source == "int8 kernels" ? "GOP/s" : "GFLOP/s" }
         var lines = [
             String(format: "roofline: read %.1f GB/s (%d threads, %@ buffer); sgemm %d³ %.1f GFLOP/s; engine kernels %.1f GFLOP/s",
                    peaks.readBytesPerSecond / 1e9, threads, format(bytes: peaks.bandwidthBufferBytes), peaks.sgemmSize,
                    peaks.sgemmFlopsPerSecond / 1e9, peaks.kernelFlopsPerSecond / 1e9) + int8Rate,
-            String(format: "decode step: %@ of weights (plus each row's attention caches), %.1f MFLOP per row; encoder bound: linear layers (and cross-attention k/v) at %.1f %@ (%@)",
+            String(format: "decode step: %@ of weights (plus each row's attention caches), %.1f MFLOP per row at %.1f %@ (%@); encoder bound: linear layers (and cross-attention k/v) at %.1f %@ (%@)",
                    format(bytes: stepBytes), Double(machine["decode_step_flops_per_row"] as! Int) / 1e6,
-                   rate.rate / 1e9, int8Activations ? "GOP/s" : "GFLOP/s", rate.source),
+                   decodeRate.rate / 1e9, unit(decodeRate), decodeRate.source, rate.rate / 1e9, unit(rate), rate.source),
         ]
         if cache > 0 && stepBytes <= cache {
             lines.append("note: the step's weights fit in the last-level cache (\(format(bytes: cache))): decode can pass the DRAM bound")

@@ -5,6 +5,22 @@
 import CT5Kernels
 import T5Tensor
 
+/// Integer kernels that replace f32 arithmetic in a model's int8 products, where they run: what `t5 bench` bounds
+/// those products by (`MachinePeaks.int8OpsPerSecond`).
+public enum IntegerKernels: String, Sendable {
+    /// The opt-in `int8Activations` mode: every int8 product, int8 activations (W8A8Matmul.swift).
+    case w8a8 = "int8 activations (W8A8)"
+    /// The default int8 decode products on AVX-512 VNNI: 16-bit activations (this file). Long prompts keep f32 ones.
+    case a16 = "16-bit activations in decode"
+
+    /// What a model with int8 weights (`int8Weights`) runs at `level`.
+    public static func used(int8Weights: Bool, int8Activations: Bool, level: InstructionSet) -> IntegerKernels? {
+        guard int8Weights else { return nil }
+        if int8Activations { return .w8a8 }
+        return level == .avx512 && cpuHasVNNI ? .a16 : nil
+    }
+}
+
 /// Whether an int8 product of `w` that runs on the pool's tile kernels takes 16-bit activations at `level`.
 @inline(__always)
 package func usesA16(_ w: PackedMatrix, _ level: InstructionSet) -> Bool {

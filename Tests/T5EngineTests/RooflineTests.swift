@@ -63,23 +63,39 @@ import Testing
         #expect(misdetected.peakFlopsSource == "engine kernels")
     }
 
-    /// A model with int8 activations is bounded by the int8 kernels' rate when it was measured and is higher; otherwise,
-    /// and for every other model, by the f32 peak.
-    @Test func int8ActivationsAreBoundByTheInt8KernelsRate() {
+    /// Integer kernels bound what runs on them by their rate when it was measured and is higher; otherwise, and for
+    /// every other model, the f32 peak binds. W8A8 runs the encoder on them too; 16-bit activations only decode steps.
+    @Test func integerKernelsAreBoundByTheirRate() {
         let withInt8 = MachinePeaks(readBytesPerSecond: 20e9, bandwidthBufferBytes: 1, sgemmFlopsPerSecond: 200e9,
                                     sgemmSize: 1, kernelFlopsPerSecond: 100e9, int8OpsPerSecond: 400e9)
-        #expect(withInt8.peakRate(int8Activations: true) == (400e9, "int8 kernels"))
-        #expect(withInt8.peakRate(int8Activations: false) == (200e9, "sgemm"))
-        #expect(Self.peaks.peakRate(int8Activations: true) == (200e9, "sgemm"))
+        #expect(withInt8.peakRate(integer: true) == (400e9, "int8 kernels"))
+        #expect(withInt8.peakRate(integer: false) == (200e9, "sgemm"))
+        #expect(Self.peaks.peakRate(integer: true) == (200e9, "sgemm"))
         let slowInt8 = MachinePeaks(readBytesPerSecond: 20e9, bandwidthBufferBytes: 1, sgemmFlopsPerSecond: 200e9,
                                     sgemmSize: 1, kernelFlopsPerSecond: 100e9, int8OpsPerSecond: 150e9)
-        #expect(slowInt8.peakRate(int8Activations: true) == (200e9, "sgemm"))
-        // 10 GFLOP of encoder products: 25 ms at 400 GOP/s, 50 ms at the f32 peak.
-        #expect(abs(Roofline.encoder(flops: 10e9, peaks: withInt8, int8Activations: true).seconds - 0.025) < 1e-12)
+        #expect(slowInt8.peakRate(integer: true) == (200e9, "sgemm"))
+        // 10 GFLOP of encoder products: 25 ms at 400 GOP/s with W8A8, 50 ms at the f32 peak otherwise.
+        #expect(abs(Roofline.encoder(flops: 10e9, peaks: withInt8, integerKernels: .w8a8).seconds - 0.025) < 1e-12)
+        #expect(abs(Roofline.encoder(flops: 10e9, peaks: withInt8, integerKernels: .a16).seconds - 0.05) < 1e-12)
         #expect(abs(Roofline.encoder(flops: 10e9, peaks: withInt8).seconds - 0.05) < 1e-12)
-        // 64 rows x 77 MFLOP: 12.32 ms at 400 GOP/s (compute still binds over 7.7 ms of streaming).
-        let step = Roofline.decodeStep(weightBytes: 154e6, flopsPerRow: 77e6, batch: 64, peaks: withInt8, int8Activations: true)
-        #expect(step.limit == .compute && abs(step.seconds - 12.32e-3) < 1e-12)
+        // 64 rows x 77 MFLOP: 12.32 ms at 400 GOP/s (compute still binds over 7.7 ms of streaming), for both kinds.
+        for kernels in [IntegerKernels.w8a8, .a16] {
+            let step = Roofline.decodeStep(weightBytes: 154e6, flopsPerRow: 77e6, batch: 64, peaks: withInt8,
+                                           integerKernels: kernels)
+            #expect(step.limit == .compute && abs(step.seconds - 12.32e-3) < 1e-12)
+        }
+        #expect(abs(Roofline.decodeStep(weightBytes: 154e6, flopsPerRow: 77e6, batch: 64, peaks: withInt8).seconds
+            - 24.64e-3) < 1e-12)
+    }
+
+    /// Which integer kernels a model runs: W8A8 when asked for, 16-bit activations in decode on AVX-512 VNNI only,
+    /// none without int8 weights.
+    @Test func integerKernelsFollowTheWeightsAndTheLevel() {
+        #expect(IntegerKernels.used(int8Weights: true, int8Activations: true, level: .avx2) == .w8a8)
+        #expect(IntegerKernels.used(int8Weights: true, int8Activations: false, level: .avx512) == (cpuHasVNNI ? .a16 : nil))
+        #expect(IntegerKernels.used(int8Weights: true, int8Activations: false, level: .avx2) == nil)
+        #expect(IntegerKernels.used(int8Weights: true, int8Activations: false, level: .portable) == nil)
+        #expect(IntegerKernels.used(int8Weights: false, int8Activations: false, level: .avx512) == nil)
     }
 
     @Test func bandwidthBufferIsFourLastLevelCachesWithinLimits() {

@@ -20,8 +20,9 @@ public struct MachinePeaks: Sendable, Equatable {
     /// The kernels' rates as measured at different moments of the run (`kernelRate`), when more than one was taken:
     /// on a shared machine a core can be taken away for seconds, and one measurement then reads half the peak.
     public let kernelRatesSeen: [Double]
-    /// Best rate of the int8-activation (W8A8) kernels, in multiply-adds x 2 per second, when measured (for a model that
-    /// uses them): integer products run several times faster than f32 ones on VNNI, so an f32 peak would be no bound.
+    /// Best rate of the integer kernels a model's int8 products use (`IntegerKernels`: W8A8, or 16-bit activations in
+    /// decode), in multiply-adds x 2 per second, when measured: integer products run several times faster than f32 ones
+    /// on VNNI, so an f32 peak would be no bound.
     public let int8OpsPerSecond: Double?
 
     public init(readBytesPerSecond: Double, bandwidthBufferBytes: Int, sgemmFlopsPerSecond: Double, sgemmSize: Int,
@@ -48,10 +49,10 @@ public struct MachinePeaks: Sendable, Equatable {
     /// Which measurement `peakFlopsPerSecond` is: "sgemm" or "engine kernels".
     public var peakFlopsSource: String { sgemmFlopsPerSecond >= kernelFlopsPerSecond ? "sgemm" : "engine kernels" }
 
-    /// The rate a model's linear layers are bounded by: `peakFlopsPerSecond`, or with int8 activations the int8 kernels'
-    /// rate when it is higher (what they could reach), with the name of the measurement.
-    public func peakRate(int8Activations: Bool) -> (rate: Double, source: String) {
-        if int8Activations, let int8 = int8OpsPerSecond, int8 > peakFlopsPerSecond { return (int8, "int8 kernels") }
+    /// The rate linear layers are bounded by: `peakFlopsPerSecond`, or where they run integer kernels (`integer`) those
+    /// kernels' rate when it is higher (what they could reach), with the name of the measurement.
+    public func peakRate(integer: Bool) -> (rate: Double, source: String) {
+        if integer, let int8 = int8OpsPerSecond, int8 > peakFlopsPerSecond { return (int8, "int8 kernels") }
         return (peakFlopsPerSecond, peakFlopsSource)
     }
 
@@ -60,8 +61,9 @@ public struct MachinePeaks: Sendable, Equatable {
     /// before and after the bandwidth pass, and `earlierKernelRates` (from `kernelRate(runtime:)`, e.g. before a
     /// benchmark's timed runs) join the kernels' rate: each peak is the best seen, so a core taken away during one
     /// measurement does not halve the bound.
-    /// `int8Activations`: also measure the W8A8 kernels (`int8OpsPerSecond`).
-    public static func measure(runtime: T5Runtime, earlierKernelRates: [Double] = [], int8Activations: Bool = false) -> MachinePeaks {
+    /// `integerKernels`: also measure those kernels (`int8OpsPerSecond`).
+    public static func measure(runtime: T5Runtime, earlierKernelRates: [Double] = [],
+                               integerKernels: IntegerKernels? = nil) -> MachinePeaks {
         let bufferBytes = bandwidthBufferSize(lastLevelCacheBytes: SystemInfo.lastLevelCacheBytes)
         let sgemmN = 1536
         let sgemmFirst = sgemmRate(n: sgemmN)
@@ -75,7 +77,7 @@ public struct MachinePeaks: Sendable, Equatable {
             sgemmSize: sgemmN,
             kernelFlopsPerSecond: kernels.max()!,
             kernelRatesSeen: kernels,
-            int8OpsPerSecond: int8Activations ? int8KernelRate(pool: runtime.pool) : nil)
+            int8OpsPerSecond: integerKernels.map { int8KernelRate($0, pool: runtime.pool) })
     }
 
     /// The engine's linear kernels' best rate on `runtime` (cached f32 weights, 2 MB of buffers, a fraction of a
@@ -145,9 +147,10 @@ public struct MachinePeaks: Sendable, Equatable {
         return bestProductRate(matrix, x: x.pointer, into: y.pointer, pool: pool)
     }
 
-    /// The W8A8 kernels on int8 weights in cache, at the same shapes and row counts as `kernelRate`, activations
-    /// quantised in every call as in a model: the best multiply-adds x 2 per second.
-    private static func int8KernelRate(pool: WorkerPool) -> Double {
+    /// The integer kernels on int8 weights in cache, at the same shapes and row counts as `kernelRate`, activations
+    /// rounded in every call as in a model: the best multiply-adds x 2 per second. For `.a16` the 256-row product is
+    /// the f32-activation panel kernel, as for a model's long prompts.
+    private static func int8KernelRate(_ kernels: IntegerKernels, pool: WorkerPool) -> Double {
         let out = 512, n = 512, maxRows = 256
         let w = FloatBuffer(count: out * n), x = FloatBuffer(count: maxRows * n), y = FloatBuffer(count: maxRows * out)
         for i in 0..<(out * n) { w.pointer[i] = Float(i % 13) * 0.01 - 0.06 }
@@ -158,7 +161,7 @@ public struct MachinePeaks: Sendable, Equatable {
         Int8Quantize.quantize(w.pointer, rows: out, cols: n, values: q, scales: scales.pointer, level: pool.instructionSet)
         int8RowSums(q, out: out, in: n, into: sums)
         let matrix = PackedMatrix(values: UnsafeRawPointer(q), format: .int8, scales: scales.pointer, outFeatures: out,
-                                  inFeatures: n, rowSums: sums)
+                                  inFeatures: n, rowSums: kernels == .w8a8 ? sums : nil)
         return bestProductRate(matrix, x: x.pointer, into: y.pointer, pool: pool)
     }
 

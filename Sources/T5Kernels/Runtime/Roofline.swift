@@ -30,11 +30,12 @@ public struct RooflineBound: Sendable, Equatable {
 
 public enum Roofline {
     /// One decode step over `batch` rows: every weight it reads streamed once for all rows (`weightBytes`), and
-    /// `flopsPerRow` for each row, at the machine's peak arithmetic rate (the int8 kernels' with int8 activations).
+    /// `flopsPerRow` for each row, at the machine's peak arithmetic rate (the integer kernels' where the model's int8
+    /// decode products run them: W8A8, or 16-bit activations on VNNI).
     public static func decodeStep(weightBytes: Double, flopsPerRow: Double, batch: Int, peaks: MachinePeaks,
-                                  int8Activations: Bool = false) -> RooflineBound {
+                                  integerKernels: IntegerKernels? = nil) -> RooflineBound {
         RooflineBound(memorySeconds: weightBytes / peaks.readBytesPerSecond,
-                      computeSeconds: flopsPerRow * Double(batch) / peaks.peakRate(int8Activations: int8Activations).rate)
+                      computeSeconds: flopsPerRow * Double(batch) / peaks.peakRate(integer: integerKernels != nil).rate)
     }
 
     /// Tokens per second the bound allows at `batch` rows per step.
@@ -46,8 +47,9 @@ public enum Roofline {
     /// and the engine's own kernels: what long prompts are measured against. Not sgemm alone: the encoder runs the
     /// engine's panels on AVX-512, and an OpenBLAS that misdetects the CPU (`Prescott` kernels on Sapphire Rapids,
     /// 42 against 182 GFLOP/s) made the bound four times too loose and the encoder read 366-437 % of it.
-    /// With int8 activations the bound is the int8 kernels' rate, when measured and higher.
-    public static func encoder(flops: Double, peaks: MachinePeaks, int8Activations: Bool = false) -> RooflineBound {
-        RooflineBound(memorySeconds: 0, computeSeconds: flops / peaks.peakRate(int8Activations: int8Activations).rate)
+    /// With int8 activations (W8A8) the bound is the int8 kernels' rate, when measured and higher; 16-bit activations
+    /// are a decode-step product only (long prompts keep f32 ones), so they leave the encoder's bound as it is.
+    public static func encoder(flops: Double, peaks: MachinePeaks, integerKernels: IntegerKernels? = nil) -> RooflineBound {
+        RooflineBound(memorySeconds: 0, computeSeconds: flops / peaks.peakRate(integer: integerKernels == .w8a8).rate)
     }
 }

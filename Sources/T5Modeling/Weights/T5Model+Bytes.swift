@@ -1,4 +1,5 @@
 // How many bytes the loaded weights take, as stored (int8 values plus their scales, f32 otherwise), and in what format.
+import T5Kernels
 
 extension T5Model {
     /// Bytes of every weight matrix and vector as the engine holds them; the yardstick for peak memory.
@@ -18,6 +19,13 @@ extension T5Model {
         var names: [String] = []
         for f in linearWeights.map(\.formatName) where !names.contains(f) { names.append(f) }
         return names.joined(separator: "+")
+    }
+
+    /// The integer kernels this model's int8 products run on its runtime, if any: W8A8 with `int8Activations`, else
+    /// 16-bit activations in decode steps on AVX-512 VNNI (`IntegerKernels`).
+    public var integerKernels: IntegerKernels? {
+        IntegerKernels.used(int8Weights: linearWeights.contains { $0.formatName == "int8" }, int8Activations: int8Activations,
+                            level: runtime.pool.instructionSet)
     }
 
     /// Every matrix of the model once: the embedding, the head unless it is the tied embedding, and each block's
