@@ -3,8 +3,9 @@
 
 Same checkpoint, same prompt ids as `t5 bench` (row b of length L: ids[i] = 3 + (i*7919 + b*104729 + 13) % 32000
 for i < L-1, then EOS), greedy, exactly --new-tokens tokens per row (EOS is not allowed to stop a peer early),
-the same thread count for everyone. With --int8-model, this engine runs it twice: int8 weights with f32 activations
-(the default) and with --int8-activations (W8A8, CTranslate2 int8's scheme). Writes a markdown table and a PNG plot.
+the same thread count for everyone. With --int8-model, this engine runs it twice: the default (decode steps with
+16-bit activations on AVX-512 VNNI, f32 activations elsewhere and in long prompts) and with --int8-activations (W8A8,
+CTranslate2 int8's scheme). Writes a markdown table and a PNG plot.
 
 Definitions (identical for every engine):
   decode tok/s (batch 1)  = (N-1) / (T(N) - T(1)), T(n) = wall time of a generate call producing n tokens

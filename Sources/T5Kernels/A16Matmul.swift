@@ -27,12 +27,6 @@ package func usesA16(_ w: PackedMatrix, _ level: InstructionSet) -> Bool {
     w.format == .int8 && w.rowSums == nil && w.scales != nil && level == .avx512 && cpuHasVNNI
 }
 
-/// Up to three products of the same input as the pool's chunks see them (a tuple, so dispatch allocates nothing).
-private struct A16Job {
-    var parts: (T5KLinearA16, T5KLinearA16, T5KLinearA16)
-    let count: Int
-}
-
 /// `y[rows, out] = round16(x) · wᵀ (+ y when accumulate)` for an int8 matrix (`usesA16`); rows of `y` `ldy` apart.
 package func a16Linear(
     _ x: UnsafePointer<Float>, rows: Int, ldx: Int, _ w: PackedMatrix, into y: UnsafeMutablePointer<Float>, ldy: Int,
@@ -74,33 +68,11 @@ private func a16Products(
                                 accumulate: accumulate ? 1 : 0)
         }
         let first = part(p0)
-        var job = A16Job(parts: (first, p1.map(part) ?? first, p2.map(part) ?? first),
-                         count: p2 != nil ? 3 : p1 != nil ? 2 : 1)
-        let total = job.parts.0.out + (job.count > 1 ? job.parts.1.out : 0) + (job.count > 2 ? job.parts.2.out : 0)
-        withUnsafePointer(to: &job) { p in
-            pool.parallelFor(count: total, chunk: poolChunk(outputs: total, pool), context: UnsafeRawPointer(p)) {
-                context, begin, end in
-                let job = context.assumingMemoryBound(to: A16Job.self)
-                withUnsafePointer(to: job.pointee.parts) { parts in
-                    parts.withMemoryRebound(to: T5KLinearA16.self, capacity: 3) { c in
-                        forEachPart(begin, end, count: job.pointee.count, outputs: { c[$0].out }) { i, b, e in
-                            if t5k_linear_a16_vnni(c + i, b, e) == 0 { t5k_linear_a16_plain(c + i, b, e) }
-                        }
-                    }
-                }
-            }
+        var jobs = (first, p1.map(part) ?? first, p2.map(part) ?? first)
+        GroupedProducts.run(&jobs, outputs: (jobs.0.out, jobs.1.out, jobs.2.out), count: p2 != nil ? 3 : p1 != nil ? 2 : 1,
+                            pool: pool) { job, begin, end in
+            let j = job.assumingMemoryBound(to: T5KLinearA16.self)
+            if t5k_linear_a16_vnni(j, begin, end) == 0 { t5k_linear_a16_plain(j, begin, end) }
         }
-    }
-}
-
-/// The output columns `begin..<end` of a group of `count` products laid end to end (`outputs(i)` columns each), as
-/// `body(part, partBegin, partEnd)` calls for the parts they meet, in each part's own columns.
-@inline(__always)
-func forEachPart(_ begin: Int, _ end: Int, count: Int, outputs: (Int) -> Int, _ body: (Int, Int, Int) -> Void) {
-    var start = 0
-    for i in 0..<count {
-        let out = outputs(i), b = max(begin, start), e = min(end, start + out)
-        if b < e { body(i, b - start, e - start) }
-        start += out
     }
 }

@@ -169,32 +169,10 @@ package func packedLinearGroup(
     func job(_ w: PackedMatrix, _ y: UnsafeMutablePointer<Float>) -> PackedJob {
         PackedJob(x: x, rows: rows, ldx: w.inFeatures, ldy: w.outFeatures, w: w, y: y, accumulate: false, level: level)
     }
-    var group = GroupJob(parts: (job(w0, y0), job(w1, y1), third.map { job($0.0, $0.1) } ?? job(w1, y1)),
-                         count: third == nil ? 2 : 3)
-    let total = group.outputs
-    withUnsafePointer(to: &group) { p in
-        pool.parallelFor(count: total, chunk: poolChunk(outputs: total, pool), context: UnsafeRawPointer(p)) {
-            context, begin, end in
-            let g = context.assumingMemoryBound(to: GroupJob.self)
-            withUnsafePointer(to: g.pointee.parts) { parts in
-                parts.withMemoryRebound(to: PackedJob.self, capacity: 3) { jobs in
-                    forEachPart(begin, end, count: g.pointee.count, outputs: { jobs[$0].w.outFeatures }) { i, b, e in
-                        runPackedRows(jobs + i, b, e)
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// The parts of `packedLinearGroup` (a tuple, so the dispatch allocates nothing); `count` of them are used.
-private struct GroupJob {
-    var parts: (PackedJob, PackedJob, PackedJob)
-    let count: Int
-
-    /// Output columns of the used parts together.
-    var outputs: Int {
-        parts.0.w.outFeatures + parts.1.w.outFeatures + (count > 2 ? parts.2.w.outFeatures : 0)
+    var jobs = (job(w0, y0), job(w1, y1), third.map { job($0.0, $0.1) } ?? job(w1, y1))
+    GroupedProducts.run(&jobs, outputs: (w0.outFeatures, w1.outFeatures, third?.0.outFeatures ?? 0),
+                        count: third == nil ? 2 : 3, pool: pool) { job, begin, end in
+        runPackedRows(job.assumingMemoryBound(to: PackedJob.self), begin, end)
     }
 }
 

@@ -25,14 +25,6 @@ private enum W8A8Kernel {
     }
 }
 
-/// Up to three W8A8 products of the same input as the pool's chunks see them: their output columns split as one range
-/// (as `packedLinearGroup` does for the other formats); `count` of the parts are used.
-private struct W8A8Job {
-    var parts: (T5KLinearW8A8, T5KLinearW8A8, T5KLinearW8A8)
-    let count: Int
-    let kernel: W8A8Kernel
-}
-
 /// `y[rows, out] = quantise(x) · wᵀ (+ y when accumulate)` for a matrix with `rowSums` (W8A8). Each row is quantised
 /// and summed on its own, so a row's result never depends on the other rows of the call.
 package func w8a8Linear(
@@ -76,30 +68,24 @@ private func w8a8Products(
                                  ldy: ldy ?? w.outFeatures, accumulate: accumulate ? 1 : 0)
         }
         let first = part(p0)
-        var job = W8A8Job(parts: (first, p1.map(part) ?? first, p2.map(part) ?? first),
-                          count: p2 != nil ? 3 : p1 != nil ? 2 : 1,
-                          kernel: W8A8Kernel(pool.instructionSet))
-        let total = job.parts.0.out + (job.count > 1 ? job.parts.1.out : 0) + (job.count > 2 ? job.parts.2.out : 0)
-        // One run of whole 8-row tiles per thread, as the f32-activation kernels split their products.
-        withUnsafePointer(to: &job) { p in
-            pool.parallelFor(count: total, chunk: poolChunk(outputs: total, pool), context: UnsafeRawPointer(p)) {
-                context, begin, end in
-                let job = context.assumingMemoryBound(to: W8A8Job.self)
-                withUnsafePointer(to: job.pointee.parts) { parts in
-                    parts.withMemoryRebound(to: T5KLinearW8A8.self, capacity: 3) { c in
-                        forEachPart(begin, end, count: job.pointee.count, outputs: { c[$0].out }) { i, b, e in
-                            let done: Int32
-                            switch job.pointee.kernel {
-                            case .vnni: done = t5k_linear_w8a8_vnni(c + i, b, e)
-                            case .avx2: done = t5k_linear_w8a8_avx2(c + i, b, e)
-                            case .plain: done = 0
-                            }
-                            if done == 0 { t5k_linear_w8a8_plain(c + i, b, e) }
-                        }
-                    }
-                }
+        var jobs = (first, p1.map(part) ?? first, p2.map(part) ?? first)
+        let kernel: @convention(c) (UnsafeRawPointer, Int, Int) -> Void
+        switch W8A8Kernel(pool.instructionSet) {
+        case .vnni:
+            kernel = { job, begin, end in
+                let j = job.assumingMemoryBound(to: T5KLinearW8A8.self)
+                if t5k_linear_w8a8_vnni(j, begin, end) == 0 { t5k_linear_w8a8_plain(j, begin, end) }
             }
+        case .avx2:
+            kernel = { job, begin, end in
+                let j = job.assumingMemoryBound(to: T5KLinearW8A8.self)
+                if t5k_linear_w8a8_avx2(j, begin, end) == 0 { t5k_linear_w8a8_plain(j, begin, end) }
+            }
+        case .plain:
+            kernel = { job, begin, end in t5k_linear_w8a8_plain(job.assumingMemoryBound(to: T5KLinearW8A8.self), begin, end) }
         }
+        GroupedProducts.run(&jobs, outputs: (jobs.0.out, jobs.1.out, jobs.2.out), count: p2 != nil ? 3 : p1 != nil ? 2 : 1,
+                            pool: pool, kernel)
     }
 }
 
