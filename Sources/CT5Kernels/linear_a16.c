@@ -9,8 +9,6 @@
 // row's result never depends on the other rows of the call.
 #include "t5_kernels.h"
 
-#include <math.h>
-
 long t5k_a16_levels(long in) {
     // |Σ_k q_k · w_k| ≤ in · levels · 128 must stay below 2^31 (a crafted int8 file may hold -128).
     const long fit = 2147483647L / ((in > 0 ? in : 1) * 128L);
@@ -22,7 +20,7 @@ static void a16_quantize_row(const float *x, long n, short *q, float *scale) {
     float maxAbs = 0;
     int finite = 1;
     for (long k = 0; k < n; k++) {
-        const float a = fabsf(x[k]);
+        const float a = __builtin_fabsf(x[k]);
         if (!(a <= 3.40282347e38f)) finite = 0;  // inf or NaN
         else if (a > maxAbs) maxAbs = a;
     }
@@ -36,7 +34,7 @@ static void a16_quantize_row(const float *x, long n, short *q, float *scale) {
     const float levels = (float)t5k_a16_levels(n), inverse = levels / maxAbs;
     *scale = maxAbs / levels;
     for (long k = 0; k < n; k++) {
-        float v = rintf(x[k] * inverse);  // to nearest, ties to even (the default rounding mode)
+        float v = __builtin_rintf(x[k] * inverse);  // to nearest, ties to even (the default rounding mode)
         v = v > levels ? levels : v < -levels ? -levels : v;
         q[k] = (short)v;
     }
