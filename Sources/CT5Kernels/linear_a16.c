@@ -70,6 +70,7 @@ void t5k_linear_a16_plain(const T5KLinearA16 *j, long begin, long end) {
 
 typedef int a16_vi __attribute__((ext_vector_type(16)));
 #include "reduce16.h"
+#include "int_tiles.h"
 DEFINE_REDUCE16(a16_reduce16, a16_vi)
 
 int t5k_quantize_a16_avx512(const float *x, long ldx, long rows, long n, short *q, float *scales) {
@@ -130,44 +131,15 @@ static inline __attribute__((always_inline)) void a16_tile(const T5KLinearA16 *j
     if (OB == 4 && RBN == 4) {
         a16_vi v[16];
         for (int b = 0; b < 4; b++) for (int a = 0; a < 4; a++) v[4 * b + a] = (a16_vi)acc[a][b];
-        // Lane 4b + a is row r + b's output o + a: converted and scaled sixteen at a time, in a16_store's order.
-        const __m512i lanes = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
-        const __m512 ws = _mm512_broadcast_f32x4(_mm_loadu_ps(j->wscales + o));
-        const __m512 xs = _mm512_permutexvar_ps(lanes, _mm512_castps128_ps512(_mm_loadu_ps(j->xscales + r)));
-        __m512 y = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps((__m512i)a16_reduce16(v)), ws), xs);
-        for (int b = 0; b < 4; b++) {
-            float *yp = j->y + (r + b) * j->ldy + o;
-            const __m128 yb = b == 0 ? _mm512_extractf32x4_ps(y, 0) : b == 1 ? _mm512_extractf32x4_ps(y, 1)
-                            : b == 2 ? _mm512_extractf32x4_ps(y, 2) : _mm512_extractf32x4_ps(y, 3);
-            _mm_storeu_ps(yp, j->accumulate ? _mm_add_ps(_mm_loadu_ps(yp), yb) : yb);
-        }
+        int_tile_store4x4((__m512i)a16_reduce16(v), j->wscales + o, j->xscales + r, j->y + r * j->ldy + o, j->ldy,
+                          j->accumulate);
         return;
     }
     for (int a = 0; a < OB; a++)
         for (int b = 0; b < RBN; b++) a16_store(j, r + b, o + a, _mm512_reduce_add_epi32(acc[a][b]));
 }
 
-int t5k_linear_a16_vnni(const T5KLinearA16 *j, long begin, long end) {
-    const long rows = j->rows;
-    long o = begin;
-    if (rows == 1) {
-        // Eight weight rows side by side: one row's chain of dot products is too short to hide its latency.
-        for (; o + 8 <= end; o += 8) a16_tile(j, o, 0, 8, 1);
-    } else {
-        for (; o + 4 <= end; o += 4) {
-            long r = 0;
-            for (; r + 4 <= rows; r += 4) a16_tile(j, o, r, 4, 4);
-            switch (rows - r) {
-            case 1: a16_tile(j, o, r, 4, 1); break;
-            case 2: a16_tile(j, o, r, 4, 2); break;
-            case 3: a16_tile(j, o, r, 4, 3); break;
-            default: break;
-            }
-        }
-    }
-    for (; o < end; o++) for (long r = 0; r < rows; r++) a16_tile(j, o, r, 1, 1);
-    return 1;
-}
+DEFINE_INT_TILES(t5k_linear_a16_vnni, T5KLinearA16, a16_tile)
 
 #pragma clang attribute pop
 

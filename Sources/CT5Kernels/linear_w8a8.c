@@ -44,6 +44,7 @@ int t5k_cpu_has_vnni(void) {
 
 typedef int w8a8_vi __attribute__((ext_vector_type(16)));
 #include "reduce16.h"
+#include "int_tiles.h"
 DEFINE_REDUCE16(w8a8_reduce16, w8a8_vi)
 
 /// The bytes of `p[0..<left]` in a vector (zeros past `left`), so rows of any width need no scalar tail.
@@ -74,20 +75,10 @@ static inline __attribute__((always_inline)) void w8a8_tile(const T5KLinearW8A8 
     if (OB == 4 && RBN == 4) {
         w8a8_vi v[16];
         for (int b = 0; b < 4; b++) for (int a = 0; a < 4; a++) v[4 * b + a] = (w8a8_vi)acc[a][b];
-        // Lane 4b + a is row r + b's output o + a: corrected, converted and scaled sixteen at a time, in
-        // w8a8_store's order (at d_model 512 a tile has only eight k-steps, and one-by-one stores cost as much).
-        const __m512i lanes = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
+        // Corrected sixteen at a time: lane 4b + a takes 128 · Σw of output o + a.
         const __m512i sums = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(j->wsums + o)));
-        const __m512 ws = _mm512_broadcast_f32x4(_mm_loadu_ps(j->wscales + o));
-        const __m512 xs = _mm512_permutexvar_ps(lanes, _mm512_castps128_ps512(_mm_loadu_ps(j->xscales + r)));
         const __m512i dot = _mm512_sub_epi32((__m512i)w8a8_reduce16(v), _mm512_slli_epi32(sums, 7));
-        __m512 y = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(dot), ws), xs);
-        for (int b = 0; b < 4; b++) {
-            float *yp = j->y + (r + b) * j->ldy + o;
-            const __m128 yb = b == 0 ? _mm512_extractf32x4_ps(y, 0) : b == 1 ? _mm512_extractf32x4_ps(y, 1)
-                            : b == 2 ? _mm512_extractf32x4_ps(y, 2) : _mm512_extractf32x4_ps(y, 3);
-            _mm_storeu_ps(yp, j->accumulate ? _mm_add_ps(_mm_loadu_ps(yp), yb) : yb);
-        }
+        int_tile_store4x4(dot, j->wscales + o, j->xscales + r, j->y + r * j->ldy + o, j->ldy, j->accumulate);
         return;
     }
     for (int a = 0; a < OB; a++)
@@ -95,27 +86,7 @@ static inline __attribute__((always_inline)) void w8a8_tile(const T5KLinearW8A8 
             w8a8_store(j, r + b, o + a, _mm512_reduce_add_epi32(acc[a][b]) - 128 * j->wsums[o + a]);
 }
 
-int t5k_linear_w8a8_vnni(const T5KLinearW8A8 *j, long begin, long end) {
-    const long rows = j->rows;
-    long o = begin;
-    if (rows == 1) {
-        // Eight weight rows side by side: one row's chain of dot products is too short to hide its latency.
-        for (; o + 8 <= end; o += 8) w8a8_tile(j, o, 0, 8, 1);
-    } else {
-        for (; o + 4 <= end; o += 4) {
-            long r = 0;
-            for (; r + 4 <= rows; r += 4) w8a8_tile(j, o, r, 4, 4);
-            switch (rows - r) {
-            case 1: w8a8_tile(j, o, r, 4, 1); break;
-            case 2: w8a8_tile(j, o, r, 4, 2); break;
-            case 3: w8a8_tile(j, o, r, 4, 3); break;
-            default: break;
-            }
-        }
-    }
-    for (; o < end; o++) for (long r = 0; r < rows; r++) w8a8_tile(j, o, r, 1, 1);
-    return 1;
-}
+DEFINE_INT_TILES(t5k_linear_w8a8_vnni, T5KLinearW8A8, w8a8_tile)
 
 #pragma clang attribute pop
 
