@@ -1,12 +1,13 @@
-// int8 weights times 16-bit activations (W8A16): the default int8 decode product on AVX-512 VNNI. Each input row is
-// rounded to integers with one scale per row, as many levels as a 32-bit sum allows (`t5k_a16_levels`: 32767 up to
-// 516 inputs, 8256 at 2048), and `vpdpwssd` multiplies 32 pairs of 16-bit integers per instruction with no widening
-// of the weights to f32: the f32-activation tiles spent half their issue slots sign-extending and converting weights
-// at batch 8 (PERFORMANCE.md, "int8 decode with 16-bit activations"). The rounding error is at least 12 times finer
-// than the weights' own (their rows have 127 levels), so the quality is that of the int8 weights.
+// int8 weights times 16-bit activations (W8A16): the default int8 decode product with AVX2 or AVX-512. Each input row
+// is rounded to integers with one scale per row, as many levels as a 32-bit sum allows (`t5k_a16_levels`: 32767 up to
+// 512 inputs, 8191 at 2048), and `vpdpwssd` (AVX-512 VNNI, 32 pairs of 16-bit integers per instruction) or `vpmaddwd`
+// (AVX2) multiplies them with no widening of the weights to f32: the f32-activation tiles spent half their issue slots
+// sign-extending and converting weights at batch 8 (PERFORMANCE.md, "int8 decode with 16-bit activations"). The
+// rounding error is at least 12 times finer than the weights' own (their rows have 127 levels), so the quality is that
+// of the int8 weights.
 //
-// Every dot product is an exact integer, so the VNNI tiles and the plain loop give every output the same bits, and a
-// row's result never depends on the other rows of the call.
+// Every dot product is an exact integer, so the VNNI tiles, the AVX2 tiles and the plain loop give every output the
+// same bits, and a row's result never depends on the other rows of the call.
 #include "t5_kernels.h"
 
 long t5k_a16_levels(long in) {
@@ -143,11 +144,112 @@ DEFINE_INT_TILES(t5k_linear_a16_vnni, T5KLinearA16, a16_tile)
 
 #pragma clang attribute pop
 
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+
+int t5k_quantize_a16_avx2(const float *x, long ldx, long rows, long n, short *q, float *scales) {
+    const __m256i absMask = _mm256_set1_epi32(0x7fffffff);
+    for (long r = 0; r < rows; r++) {
+        const float *xr = x + r * ldx;
+        short *qr = q + r * n;
+        // Largest |x| as integer bits (finite values order below inf, inf below NaN), as the AVX-512 version.
+        __m256i mv = _mm256_setzero_si256();
+        long k = 0;
+        for (; k + 8 <= n; k += 8) mv = _mm256_max_epi32(mv, _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(xr + k)), absMask));
+        int lanes[8], bits = 0;
+        _mm256_storeu_si256((__m256i *)lanes, mv);
+        for (int l = 0; l < 8; l++) bits = lanes[l] > bits ? lanes[l] : bits;
+        for (; k < n; k++) {
+            int b;
+            __builtin_memcpy(&b, xr + k, 4);
+            b &= 0x7fffffff;
+            bits = b > bits ? b : bits;
+        }
+        float maxAbs;
+        __builtin_memcpy(&maxAbs, &bits, 4);
+        if (bits >= 0x7f800000 || maxAbs < 0x1p-100f) {
+            for (k = 0; k < n; k++) qr[k] = 0;
+            scales[r] = bits >= 0x7f800000 ? __builtin_nanf("") : 0.0f;
+            continue;
+        }
+        const float levels = (float)t5k_a16_levels(n), inverse = levels / maxAbs;
+        scales[r] = maxAbs / levels;
+        const __m256 inv = _mm256_set1_ps(inverse);
+        const __m256i hi = _mm256_set1_epi32((int)levels), lo = _mm256_set1_epi32(-(int)levels);
+        for (k = 0; k + 16 <= n; k += 16) {
+            // cvtps2dq rounds to nearest even, as rintf in the default mode; the pack keeps 128-bit lanes apart.
+            __m256i a = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xr + k), inv));
+            __m256i b = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xr + k + 8), inv));
+            a = _mm256_max_epi32(_mm256_min_epi32(a, hi), lo);
+            b = _mm256_max_epi32(_mm256_min_epi32(b, hi), lo);
+            _mm256_storeu_si256((__m256i *)(qr + k), _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xD8));
+        }
+        for (; k < n; k++) {
+            float v = __builtin_rintf(xr[k] * inverse);
+            v = v > levels ? levels : v < -levels ? -levels : v;
+            qr[k] = (short)v;
+        }
+    }
+    return 1;
+}
+
+/// AVX2 (and AVX-512 without VNNI): weights sign-extended to 16 bits, `vpmaddwd` sums pairs into 32 bits. Any partial
+/// sum is bounded by the sum of the products' magnitudes, which `t5k_a16_levels` keeps below 2^31, so lanes in any
+/// order never overflow. Four weight rows x two input rows, sixteen inputs per step.
+static inline __attribute__((always_inline)) void a16_tile_avx2(const T5KLinearA16 *j, long o, long r, const int OB,
+                                                                const int RBN) {
+    const long n = j->in;
+    const signed char *w = j->w + o * n;
+    const short *x = j->xq + r * n;
+    __m256i acc[8][2];
+    for (int a = 0; a < OB; a++) for (int b = 0; b < RBN; b++) acc[a][b] = _mm256_setzero_si256();
+    long k = 0;
+    for (; k + 16 <= n; k += 16) {
+        __m256i wv[8];
+        for (int a = 0; a < OB; a++) wv[a] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + a * n + k)));
+        for (int b = 0; b < RBN; b++) {
+            const __m256i xv = _mm256_loadu_si256((const __m256i *)(x + b * n + k));
+            for (int a = 0; a < OB; a++) acc[a][b] = _mm256_add_epi32(acc[a][b], _mm256_madd_epi16(xv, wv[a]));
+        }
+    }
+    for (int a = 0; a < OB; a++)
+        for (int b = 0; b < RBN; b++) {
+            int lanes[8];
+            _mm256_storeu_si256((__m256i *)lanes, acc[a][b]);
+            int dot = 0;
+            for (int l = 0; l < 8; l++) dot += lanes[l];
+            for (long t = k; t < n; t++) dot += (int)x[b * n + t] * (int)w[a * n + t];
+            a16_store(j, r + b, o + a, dot);
+        }
+}
+
+int t5k_linear_a16_avx2(const T5KLinearA16 *j, long begin, long end) {
+    const long rows = j->rows;
+    long o = begin;
+    if (rows == 1) {
+        // Eight weight rows side by side, as the VNNI kernel at batch 1.
+        for (; o + 8 <= end; o += 8) a16_tile_avx2(j, o, 0, 8, 1);
+    } else {
+        for (; o + 4 <= end; o += 4) {
+            long r = 0;
+            for (; r + 2 <= rows; r += 2) a16_tile_avx2(j, o, r, 4, 2);
+            if (r < rows) a16_tile_avx2(j, o, r, 4, 1);
+        }
+    }
+    for (; o < end; o++) for (long r = 0; r < rows; r++) a16_tile_avx2(j, o, r, 1, 1);
+    return 1;
+}
+
+#pragma clang attribute pop
+
 #else
 
 int t5k_quantize_a16_avx512(const float *x, long ldx, long rows, long n, short *q, float *scales) {
     (void)x; (void)ldx; (void)rows; (void)n; (void)q; (void)scales; return 0;
 }
 int t5k_linear_a16_vnni(const T5KLinearA16 *j, long begin, long end) { (void)j; (void)begin; (void)end; return 0; }
+int t5k_quantize_a16_avx2(const float *x, long ldx, long rows, long n, short *q, float *scales) {
+    (void)x; (void)ldx; (void)rows; (void)n; (void)q; (void)scales; return 0;
+}
+int t5k_linear_a16_avx2(const T5KLinearA16 *j, long begin, long end) { (void)j; (void)begin; (void)end; return 0; }
 
 #endif

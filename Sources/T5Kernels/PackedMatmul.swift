@@ -1,7 +1,7 @@
 // Every linear layer's product: f32 weights, or weights stored narrower and widened on the fly (int8, symmetric with one
-// f32 scale per output row; bf16; f16), with f32 activations and f32 accumulation; except int8 on AVX-512 VNNI, whose
-// tile-kernel products round the activations to 16 bits and sum exactly in integers (A16Matmul.swift), and the opt-in
-// W8A8 mode (W8A8Matmul.swift).
+// f32 scale per output row; bf16; f16), with f32 activations and f32 accumulation; except int8 with AVX2 or AVX-512,
+// whose tile-kernel products round the activations to 16 bits and sum exactly in integers (A16Matmul.swift), and the
+// opt-in W8A8 mode (W8A8Matmul.swift).
 // Up to `poolMaxRows` (decode steps, short prompts): hand-written SIMD kernels over the worker pool, each weight read from
 // memory once per call. More rows (long prompts, big batches): on AVX-512 machines the packed-panel kernel on the pool
 // (`gemmMinRows`), elsewhere sgemm, on panels of widened weights if not f32.

@@ -25,7 +25,7 @@ package struct PackedMatrix {
     package let inFeatures: Int
     /// Σ of each int8 row, present when the matrix multiplies int8-quantised activations (W8A8, the opt-in
     /// `int8Activations` mode; rows of at most 65,536 inputs); nil: f32 activations, or 16-bit ones in decode-sized
-    /// products on AVX-512 VNNI (A16Matmul.swift).
+    /// products with AVX2 or AVX-512 (A16Matmul.swift).
     package let rowSums: UnsafePointer<Int32>?
 
     package init(values: UnsafeRawPointer, format: PackedFormat, scales: UnsafePointer<Float>?, outFeatures: Int, inFeatures: Int,

@@ -1,4 +1,4 @@
-// int8 decode products with 16-bit activations (the default int8 path on AVX-512 VNNI): the rounding and the kernel
+// int8 decode products with 16-bit activations (the default int8 path with AVX2 or AVX-512): the rounding and the kernels
 // against the definition written out here, the rounding's edge cases, row independence, grouped products, and a
 // converted model's closeness to the f32-activation int8 path and to the f32 original.
 import CT5Kernels
@@ -56,23 +56,27 @@ import Testing
     /// Row counts that use every tile (batch 1's 8 x 1, the 4 x 4 tiles and their 1-3-row tails, a short prompt), widths
     /// with and without a 32-element tail and past 512 (fewer levels), outputs with a tail, and
     /// accumulation with rows of `x` wider than the matrix.
+    /// Every vector level the CPU runs: AVX-512 (the VNNI kernel where the CPU has it, else the AVX2 one) and AVX2.
     @Test(arguments: [(1, 512), (1, 77), (3, 100), (4, 64), (8, 512), (13, 130), (40, 1030), (2, 2100)])
-    func vnniProductEqualsTheDefinition(_ shape: (rows: Int, inFeatures: Int)) throws {
-        try #require(InstructionSet.avx512.isSupported && cpuHasVNNI, "this CPU has no AVX-512 VNNI")
+    func productEqualsTheDefinition(_ shape: (rows: Int, inFeatures: Int)) throws {
+        let levels = [InstructionSet.avx512, .avx2].filter(\.isSupported)
+        try #require(!levels.isEmpty, "this CPU runs neither AVX2 nor AVX-512")
         let (rows, n) = shape, out = 70, ldx = n + 3
         // Activations with an outlier column, as T5's feed-forward inputs have.
         let x = Int8AndConvertTests.values(rows * ldx, seed: 41).enumerated().map { $0 % 37 == 5 ? $1 * 40 : $1 }
         Self.withMatrix(out: out, n: n, seed: 42) { m, q, ws in
-            #expect(usesA16(m, .avx512))
-            for accumulate in [false, true] {
-                let pool = WorkerPool(threads: 2, instructionSet: .avx512)
+            for level in levels {
+                #expect(usesA16(m, level) && !usesA16(m, .portable))
+                for accumulate in [false, true] {
+                let pool = WorkerPool(threads: 2, instructionSet: level)
                 defer { pool.shutdown() }
                 var y = [Float](repeating: 0.5, count: rows * out)
                 packedLinear(x, rows: rows, ldx: ldx, m, into: &y, accumulate: accumulate, pool: pool, rowIndependent: true)
                 let expected = Self.definition(x: x, rows: rows, n: n, ldx: ldx, w: q, ws: ws, out: out,
                                                y0: accumulate ? 0.5 : nil)
                 let differing = zip(y, expected).filter { $0.bitPattern != $1.bitPattern }.count
-                #expect(differing == 0, "accumulate \(accumulate): \(differing) of \(y.count) outputs differ")
+                #expect(differing == 0, "\(level), accumulate \(accumulate): \(differing) of \(y.count) outputs differ")
+                }
             }
         }
     }
@@ -90,6 +94,11 @@ import Testing
             var q2 = q.map { _ in Int16(0) }, s2 = s.map { _ in Float(0) }
             #expect(t5k_quantize_a16_avx512(x, n, rows, n, &q2, &s2) == 1)
             #expect(q2 == dq && s2.map(\.bitPattern) == ds.map(\.bitPattern))
+        }
+        if InstructionSet.avx2.isSupported {
+            var q3 = q.map { _ in Int16(0) }, s3 = s.map { _ in Float(0) }
+            #expect(t5k_quantize_a16_avx2(x, n, rows, n, &q3, &s3) == 1)
+            #expect(q3 == dq && s3.map(\.bitPattern) == ds.map(\.bitPattern))
         }
         Self.withMatrix(out: out, n: n, seed: 44) { m, w, ws in
             var y = [Float](repeating: 0, count: rows * out)
@@ -110,7 +119,7 @@ import Testing
 
     /// A row of zeros gives zeros; a row holding inf or NaN gives NaN outputs (as f32 activations would give a
     /// non-finite result), never a wrapped integer; a row whose values are all below 2^-100 counts as zero; widths
-    /// from 517 get fewer levels so that the largest possible sum still fits.
+    /// past 512 get fewer levels so that the largest possible sum still fits.
     @Test func roundingEdgeCases() {
         let n = 64
         var x = [Float](repeating: 0, count: 4 * n)
@@ -119,8 +128,10 @@ import Testing
         x[3 * n + 1] = 0x1p-101
         for level in InstructionSet.allCases where level.isSupported {
             var q = [Int16](repeating: 7, count: 4 * n), s = [Float](repeating: 7, count: 4)
-            if level != .avx512 || t5k_quantize_a16_avx512(x, n, 4, n, &q, &s) == 0 {
-                t5k_quantize_a16_plain(x, n, 4, n, &q, &s)
+            switch level {
+            case .avx512: #expect(t5k_quantize_a16_avx512(x, n, 4, n, &q, &s) == 1)
+            case .avx2: #expect(t5k_quantize_a16_avx2(x, n, 4, n, &q, &s) == 1)
+            case .portable: t5k_quantize_a16_plain(x, n, 4, n, &q, &s)
             }
             #expect(q.allSatisfy { $0 == 0 }, "\(level)")
             #expect(s[0] == 0 && s[1].isNaN && s[2].isNaN && s[3] == 0, "\(level): \(s)")
@@ -133,11 +144,12 @@ import Testing
     }
 
     /// A row's result does not depend on the rows beside it (a server batches unrelated requests) nor on `ldx`.
-    @Test func rowsAreIndependent() throws {
-        try #require(InstructionSet.avx512.isSupported && cpuHasVNNI, "this CPU has no AVX-512 VNNI")
+    @Test(arguments: [InstructionSet.avx512, .avx2])
+    func rowsAreIndependent(level: InstructionSet) throws {
+        try #require(level.isSupported, "this CPU does not run \(level)")
         let rows = 9, n = 256, out = 40, ldx = n + 16
         let x = Int8AndConvertTests.values(rows * ldx, seed: 45)
-        let pool = WorkerPool(threads: 2, instructionSet: .avx512)
+        let pool = WorkerPool(threads: 2, instructionSet: level)
         defer { pool.shutdown() }
         Self.withMatrix(out: out, n: n, seed: 46) { m, _, _ in
             var all = [Float](repeating: 0, count: rows * out)
@@ -154,11 +166,11 @@ import Testing
     }
 
     /// q/k/v and wi_0/wi_1 in one dispatch (rows rounded once) equal the products made one by one.
-    @Test(arguments: [1, 8])
-    func groupedProductsEqualSingleOnes(rows: Int) throws {
-        try #require(InstructionSet.avx512.isSupported && cpuHasVNNI, "this CPU has no AVX-512 VNNI")
+    @Test(arguments: [1, 8], [InstructionSet.avx512, .avx2])
+    func groupedProductsEqualSingleOnes(rows: Int, level: InstructionSet) throws {
+        try #require(level.isSupported, "this CPU does not run \(level)")
         let n = 192, x = Int8AndConvertTests.values(rows * n, seed: 47)
-        let pool = WorkerPool(threads: 2, instructionSet: .avx512)
+        let pool = WorkerPool(threads: 2, instructionSet: level)
         defer { pool.shutdown() }
         Self.withMatrix(out: 64, n: n, seed: 48) { m0, _, _ in
             Self.withMatrix(out: 40, n: n, seed: 49) { m1, _, _ in
@@ -192,17 +204,18 @@ import Testing
         }
     }
 
-    /// A converted int8 model decoding with 16-bit activations (AVX-512 VNNI) against the same model with f32
-    /// activations (the AVX2 kernels, whose int8 results `Int8AndConvertTests` holds to the f32 original): logits at
-    /// every step within 0.2 % of their largest magnitude, and the same greedy choice at every step.
+    /// A converted int8 model decoding with 16-bit activations (the best vector level) against the same model with
+    /// f32 activations (the portable kernels, whose int8 results `Int8AndConvertTests` holds to the f32 original):
+    /// logits at every step within 0.2 % of their largest magnitude, and the same greedy choice at every step.
     @Test func convertedModelMatchesF32Activations() throws {
-        try #require(InstructionSet.avx512.isSupported && cpuHasVNNI, "this CPU has no AVX-512 VNNI")
+        try #require(InstructionSet.best != .portable, "this CPU runs neither AVX2 nor AVX-512")
         let input = Fixtures.modelDirectory("v11-gated")
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("t5-a16-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
         try ModelConverter.convert(input: input, output: out, dtype: .int8)
-        let vnni = T5Runtime(threads: 2, instructionSet: .avx512), avx2 = T5Runtime(threads: 2, instructionSet: .avx2)
-        let a16 = try T5Model(directory: out, runtime: vnni), f32Activations = try T5Model(directory: out, runtime: avx2)
+        let vector = T5Runtime(threads: 2, instructionSet: .best), portable = T5Runtime(threads: 2, instructionSet: .portable)
+        let a16 = try T5Model(directory: out, runtime: vector), f32Activations = try T5Model(directory: out, runtime: portable)
+        #expect(a16.integerKernels == .a16 && f32Activations.integerKernels == nil)
         var worst: Float = 0, steps = 0, same = 0
         for prompt in [[37, 400, 5, 42, 1], [9, 8, 7, 6, 5, 4, 3, 2, 1], [100, 1]] {
             let a = try DecodingSession(model: a16, prompts: [prompt], maxSteps: 10)

@@ -73,7 +73,7 @@ int t5k_linear_w8a8_avx2(const T5KLinearW8A8 *job, long begin, long end);
 /// The same product, one multiply-add at a time, on any CPU.
 void t5k_linear_w8a8_plain(const T5KLinearW8A8 *job, long begin, long end);
 
-/// int8 weights times 16-bit activations (linear_a16.c), the default int8 decode product where VNNI runs:
+/// int8 weights times 16-bit activations (linear_a16.c), the default int8 decode product on AVX2 and AVX-512:
 /// `y[r, o] (+)= ((float)(xq[r] · w[o]) · wscales[o]) · xscales[r]` for output columns `begin..<end`, with `xq` each
 /// input row rounded to at most `t5k_a16_levels(in)` levels each side (`t5k_quantize_a16_*`), rows `in` apart, and the
 /// dot product an exact 32-bit integer. Every path gives the same bits.
@@ -100,9 +100,13 @@ long t5k_a16_levels(long in);
 /// nothing if built for another architecture; call only at `T5K_LEVEL_AVX512`).
 void t5k_quantize_a16_plain(const float *x, long ldx, long rows, long n, short *q, float *scales);
 int t5k_quantize_a16_avx512(const float *x, long ldx, long rows, long n, short *q, float *scales);
+/// The same rounding with AVX2 (call only at `T5K_LEVEL_AVX2` or above); same bits, same return rule.
+int t5k_quantize_a16_avx2(const float *x, long ldx, long rows, long n, short *q, float *scales);
 /// The product on AVX-512 VNNI (call only where `t5k_cpu_has_vnni` says so; returns 0 and does nothing if built for
 /// another architecture), and one multiply-add at a time on any CPU.
 int t5k_linear_a16_vnni(const T5KLinearA16 *job, long begin, long end);
+/// The same product with AVX2 (`vpmaddwd`; call only at `T5K_LEVEL_AVX2` or above), same bits, same return rule.
+int t5k_linear_a16_avx2(const T5KLinearA16 *job, long begin, long end);
 void t5k_linear_a16_plain(const T5KLinearA16 *job, long begin, long end);
 
 /// The level-specific kernels; call only those `t5k_cpu_level` allows. They return 0 (and do nothing) if the

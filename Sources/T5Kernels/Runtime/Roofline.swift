@@ -31,7 +31,7 @@ public struct RooflineBound: Sendable, Equatable {
 public enum Roofline {
     /// One decode step over `batch` rows: every weight it reads streamed once for all rows (`weightBytes`), and
     /// `flopsPerRow` for each row, at the machine's peak arithmetic rate (the integer kernels' where the model's int8
-    /// decode products run them: W8A8, or 16-bit activations on VNNI).
+    /// decode products run them: W8A8, or 16-bit activations).
     public static func decodeStep(weightBytes: Double, flopsPerRow: Double, batch: Int, peaks: MachinePeaks,
                                   integerKernels: IntegerKernels? = nil) -> RooflineBound {
         RooflineBound(memorySeconds: weightBytes / peaks.readBytesPerSecond,

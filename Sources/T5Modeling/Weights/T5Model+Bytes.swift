@@ -22,7 +22,7 @@ extension T5Model {
     }
 
     /// The integer kernels this model's int8 products run on its runtime, if any: W8A8 with `int8Activations`, else
-    /// 16-bit activations in decode steps on AVX-512 VNNI (`IntegerKernels`).
+    /// 16-bit activations in decode steps with AVX2 or AVX-512 (`IntegerKernels`).
     public var integerKernels: IntegerKernels? {
         IntegerKernels.used(int8Weights: linearWeights.contains { $0.formatName == "int8" }, int8Activations: int8Activations,
                             level: runtime.pool.instructionSet)
