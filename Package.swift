@@ -13,8 +13,10 @@
 //   T5Server       `t5 serve`: HTTP (Hummingbird), the continuous-batching scheduler, metrics
 import PackageDescription
 
-// Opt-in SIMD code generation for the hand-written kernels, e.g. `T5_TARGET_CPU=skylake-avx512 swift build -c release`.
-// Without it Swift targets baseline x86-64 (SSE2), which is portable but makes the int8 kernels several times slower.
+// Opt-in code generation for the Swift SIMD code, e.g. `T5_TARGET_CPU=native swift build -c release`. The hot kernels
+// need none: they are C in CT5Kernels, built for AVX2 and AVX-512 in every build and chosen by CPUID at run time. This
+// only compiles the rest (norms, softmax, activations, the portable kernels) for one CPU: 1.5-3 % less CPU time on the
+// whole bench (PERFORMANCE.md, "The README's build against T5_TARGET_CPU=native").
 // An environment switch rather than unconditional `unsafeFlags`, which would bar this package from being a versioned dependency.
 let targetCPU = Context.environment["T5_TARGET_CPU"].flatMap { $0.isEmpty ? nil : $0 }
 let kernelSwiftSettings: [SwiftSetting] = targetCPU.map { [.unsafeFlags(["-target-cpu", $0]), .define("T5_TARGET_CPU_SET")] } ?? []
@@ -99,7 +101,7 @@ let package = Package(
             // Tests read fixtures from the source tree (#filePath), so no resource bundle copy is made.
             exclude: ["Fixtures"]
         ),
-            .testTarget(
+        .testTarget(
             name: "T5ServerTests",
             dependencies: [
                 "T5Engine", "T5ServerAPI", "T5Server",

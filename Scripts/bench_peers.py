@@ -21,11 +21,11 @@ Setup (pinned; .venv*/ is git-ignored):
   .venv-peers/bin/pip install "torch==2.13.0+cpu" "transformers==4.57.6" "ctranslate2==4.8.5" \
       "matplotlib==3.11.2" "numpy==2.4.6"
 Usage:
-  T5_TARGET_CPU=skylake-avx512 swift build -c release --scratch-path .build-perf-v4
-  .build-perf-v4/release/t5 convert --model M --out M-int8 --dtype int8
-  .build-perf-v4/release/t5 convert --model M --out M-bf16 --dtype bf16
+  swift build -c release --product t5      # the README's build: its kernels are chosen by CPUID at run time
+  .build/release/t5 convert --model M --out M-int8 --dtype int8
+  .build/release/t5 convert --model M --out M-bf16 --dtype bf16
   .venv-peers/bin/python Scripts/bench_peers.py --model M --int8-model M-int8 --bf16-model M-bf16 \
-      --t5 .build-perf-v4/release/t5 --reference M.json --out bench-out/small
+      --reference M.json --out bench-out/small
 """
 import argparse
 import json
@@ -241,7 +241,7 @@ def main():
     ap.add_argument("--model", required=True, help="Hugging Face T5 folder (f32)")
     ap.add_argument("--int8-model", help="the same model converted by `t5 convert --dtype int8`")
     ap.add_argument("--bf16-model", help="the same model converted by `t5 convert --dtype bf16` (held half width)")
-    ap.add_argument("--t5", default=".build-perf-v4/release/t5", help="the t5 executable (release build)")
+    ap.add_argument("--t5", default=".build/release/t5", help="the t5 executable (release build)")
     ap.add_argument("--reference", help="make_fixtures.py --large JSON, for teacher-forced int8 agreement")
     ap.add_argument("--prompt-len", type=int, default=64)
     ap.add_argument("--new-tokens", type=int, default=128)
