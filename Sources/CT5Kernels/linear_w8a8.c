@@ -29,6 +29,14 @@ void t5k_linear_w8a8_plain(const T5KLinearW8A8 *j, long begin, long end) {
     }
 }
 
+void t5k_int8_row_sums_plain(const signed char *w, long out, long in, int *sums) {
+    for (long o = 0; o < out; o++) {
+        int s = 0;
+        for (long k = 0; k < in; k++) s += w[o * in + k];
+        sums[o] = s;
+    }
+}
+
 #if defined(__x86_64__) && defined(__clang__)
 #include <cpuid.h>
 #include <immintrin.h>
@@ -133,6 +141,28 @@ int t5k_linear_w8a8_avx2(const T5KLinearW8A8 *j, long begin, long end) {
     return 1;
 }
 
+/// 32 bytes at a time: w ^ 0x80 is w + 128 as an unsigned byte, and `vpsadbw` against zero sums eight of those into
+/// each 64-bit lane; 128 per byte is taken back out at the end. W8A8 load of flan-t5-base 55-61 -> 36-41 ms; what is
+/// left is the first touch of the mapped weights (PERFORMANCE.md, "W8A8 row sums in C").
+int t5k_int8_row_sums_avx2(const signed char *w, long out, long in, int *sums) {
+    const __m256i flip = _mm256_set1_epi8((char)0x80), zero = _mm256_setzero_si256();
+    for (long o = 0; o < out; o++) {
+        const signed char *row = w + o * in;
+        __m256i acc = zero;
+        long k = 0;
+        for (; k + 32 <= in; k += 32) {
+            const __m256i v = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(row + k)), flip);
+            acc = _mm256_add_epi64(acc, _mm256_sad_epu8(v, zero));
+        }
+        long lanes[4];
+        _mm256_storeu_si256((__m256i *)lanes, acc);
+        long s = lanes[0] + lanes[1] + lanes[2] + lanes[3] - 128 * k;
+        for (; k < in; k++) s += row[k];
+        sums[o] = (int)s;
+    }
+    return 1;
+}
+
 #pragma clang attribute pop
 
 #else
@@ -140,5 +170,6 @@ int t5k_linear_w8a8_avx2(const T5KLinearW8A8 *j, long begin, long end) {
 int t5k_cpu_has_vnni(void) { return 0; }
 int t5k_linear_w8a8_vnni(const T5KLinearW8A8 *j, long begin, long end) { (void)j; (void)begin; (void)end; return 0; }
 int t5k_linear_w8a8_avx2(const T5KLinearW8A8 *j, long begin, long end) { (void)j; (void)begin; (void)end; return 0; }
+int t5k_int8_row_sums_avx2(const signed char *w, long out, long in, int *sums) { (void)w; (void)out; (void)in; (void)sums; return 0; }
 
 #endif

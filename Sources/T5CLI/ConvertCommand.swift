@@ -34,6 +34,9 @@ struct ConvertCommand: ParsableCommand {
         if modelOptions.kvCache != .f32 {
             throw ValidationError("--kv-cache applies when a model runs (generate, bench, serve, …), not to convert")
         }
+        if modelOptions.memoryBudget != nil {
+            throw ValidationError("--memory-budget bounds the requests a loaded model takes (generate, bench, serve, …), not to convert")
+        }
     }
 
     func run() throws {

@@ -40,9 +40,12 @@ import Testing
                 "\(refused.stderr)")
         let int8 = FileManager.default.temporaryDirectory.appendingPathComponent("t5-w8a8-cli-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: int8) }
-        let notForConvert = try CLI.run(["convert", "--model", demo, "--out", int8.path, "--dtype", "int8", "--int8-activations"])
-        #expect(notForConvert.status != 0 && notForConvert.stderr.contains("not to convert"), "\(notForConvert.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: int8.path))
+        // Options of running a model are refused by convert, before anything is written.
+        for flags in [["--int8-activations"], ["--kv-cache", "int8"], ["--memory-budget", "1GiB"]] {
+            let notForConvert = try CLI.run(["convert", "--model", demo, "--out", int8.path, "--dtype", "int8"] + flags)
+            #expect(notForConvert.status != 0 && notForConvert.stderr.contains("not to convert"), "\(flags): \(notForConvert.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: int8.path))
+        }
         let converted = try CLI.run(["convert", "--model", demo, "--out", int8.path, "--dtype", "int8"])
         #expect(converted.status == 0, "\(converted.stderr)")
         let answered = try CLI.run(["generate", "--model", int8.path, "--int8-activations", "--max-new-tokens", "16", prompt])

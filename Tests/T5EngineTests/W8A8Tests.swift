@@ -2,6 +2,7 @@
 // closeness of a converted model to its f32 original, and the typed refusal on a model without int8 weights.
 import Foundation
 import Testing
+import CT5Kernels
 @testable import T5Engine
 
 @Suite struct W8A8Tests {
@@ -82,6 +83,27 @@ import Testing
                     }
                 }
             }
+        }
+    }
+
+    /// The row sums computed at load: the engine's call, the plain loop and the AVX2 one (where the CPU has it) give the
+    /// sums written out here, for widths below, at and past one 32-byte step, and rows of -128 and 127 at the widest row.
+    @Test(arguments: [(5, 1), (7, 31), (9, 32), (11, 77), (3, 512), (2, 65536)])
+    func rowSumsEqualTheDefinition(_ shape: (out: Int, inFeatures: Int)) {
+        let (out, n) = shape
+        var w = (0..<(out * n)).map { Int8(truncatingIfNeeded: ($0 &* 40503 &+ 7) >> 5) }
+        if n == w8a8MaxInFeatures {
+            for k in 0..<n { w[k] = -128; w[n + k] = 127 }
+        }
+        let expected = (0..<out).map { o in Int32(w[(o * n)..<((o + 1) * n)].reduce(0) { $0 + Int($1) }) }
+        var engine = [Int32](repeating: 0, count: out), plain = engine, avx2 = engine
+        int8RowSums(w, out: out, in: n, into: &engine)
+        #expect(engine == expected)
+        t5k_int8_row_sums_plain(w, out, n, &plain)
+        #expect(plain == expected)
+        if t5k_cpu_level() >= Int32(T5K_LEVEL_AVX2) {
+            #expect(t5k_int8_row_sums_avx2(w, out, n, &avx2) == 1)
+            #expect(avx2 == expected)
         }
     }
 

@@ -72,6 +72,11 @@ int t5k_linear_w8a8_vnni(const T5KLinearW8A8 *job, long begin, long end);
 int t5k_linear_w8a8_avx2(const T5KLinearW8A8 *job, long begin, long end);
 /// The same product, one multiply-add at a time, on any CPU.
 void t5k_linear_w8a8_plain(const T5KLinearW8A8 *job, long begin, long end);
+/// Σ of each row of an int8 `[out, in]` matrix (`in` at most `T5K_W8A8_MAX_IN`): the row sums a W8A8 matrix needs,
+/// computed once at load. The plain loop is the definition; integer sums do not depend on their order, so the AVX2
+/// version (call only at `T5K_LEVEL_AVX2` or above; returns 0 if built for another architecture) gives the same values.
+void t5k_int8_row_sums_plain(const signed char *w, long out, long in, int *sums);
+int t5k_int8_row_sums_avx2(const signed char *w, long out, long in, int *sums);
 
 /// int8 weights times 16-bit activations (linear_a16.c), the default int8 decode product on AVX2 and AVX-512:
 /// `y[r, o] (+)= ((float)(xq[r] · w[o]) · wscales[o]) · xscales[r]` for output columns `begin..<end`, with `xq` each
