@@ -127,6 +127,6 @@ private func quantizeRows(
 /// Σ of each row of an int8 `[out, in]` matrix (`in` at most `w8a8MaxInFeatures`): what a W8A8 matrix's `rowSums`
 /// holds, computed at load (AVX2 where the CPU has it; the same integers on every path).
 package func int8RowSums(_ values: UnsafePointer<Int8>, out: Int, in n: Int, into sums: UnsafeMutablePointer<Int32>) {
-    if t5k_cpu_level() >= Int32(T5K_LEVEL_AVX2), t5k_int8_row_sums_avx2(values, out, n, sums) != 0 { return }
+    if InstructionSet.avx2.isSupported, t5k_int8_row_sums_avx2(values, out, n, sums) != 0 { return }
     t5k_int8_row_sums_plain(values, out, n, sums)
 }

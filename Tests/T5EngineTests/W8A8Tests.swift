@@ -101,7 +101,7 @@ import CT5Kernels
         #expect(engine == expected)
         t5k_int8_row_sums_plain(w, out, n, &plain)
         #expect(plain == expected)
-        if t5k_cpu_level() >= Int32(T5K_LEVEL_AVX2) {
+        if InstructionSet.avx2.isSupported {
             #expect(t5k_int8_row_sums_avx2(w, out, n, &avx2) == 1)
             #expect(avx2 == expected)
         }
